@@ -1,0 +1,388 @@
+package dev.tokenkeeper;
+
+import dev.tokenkeeper.internal.Engine;
+import dev.tokenkeeper.internal.KeeperConfig;
+import dev.tokenkeeper.internal.OwnedThreads;
+import dev.tokenkeeper.internal.Timing;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Keeps one identity's access token valid: hands it out, refreshes it ahead of expiry, and
+ * coordinates every thread, HTTP adapter and retry that needs it. Create one per identity and
+ * share it.
+ *
+ * <pre>{@code
+ * OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(URI.create("https://auth.example.com/oauth2/token"))
+ *     .clientId("my-service").clientSecret(secret).build();
+ * try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).build()) {
+ *   request.header("Authorization", keeper.token().authorizationHeader());
+ * }
+ * }</pre>
+ *
+ * <h2>Freshness</h2>
+ * Each call reads the clock once. A <b>fresh</b> token is returned at once (no lock, no allocation).
+ * A <b>stale</b> one (inside the refresh-ahead window, a share of its lifetime) is returned at once
+ * too, and one background refresh starts. When the token has <b>expired</b>, or there is none yet,
+ * the caller waits for the single refresh in flight, up to its own deadline. A token of
+ * <b>unknown</b> expiry is used until a server rejects it ({@link #invalidate}).
+ *
+ * <h2>Failures</h2>
+ * A temporary failure (I/O, timeout, 5xx, 429, nonsense answer) leaves a still-valid token in
+ * service; the keeper retries with exponential backoff and jitter, no sooner than the server's
+ * {@code Retry-After}. Callers that need a new token get {@link TokenRefreshException} when no
+ * attempt can succeed within their deadline, {@link TokenTimeoutException} when the deadline
+ * passes. When the endpoint refuses the credentials ({@code invalid_grant}), the keeper re-reads
+ * its {@link TokenStore} (another process may have rotated the refresh token), then ends the
+ * session: every waiter gets {@link ReauthenticationRequiredException}, the listener hears
+ * {@link TokenListener#onSessionExpired} once, and no endpoint call is made until {@link #signIn}.
+ * <b>Background refresh failures are logged and reported to the listener, never thrown</b> at a
+ * caller whose token is still valid.
+ *
+ * <h2>Threads</h2>
+ * Thread-safe and lock-free. At most one endpoint call is in flight; all waiters share its result;
+ * a waiter that times out or is interrupted does not cancel it for the others. Works with virtual
+ * threads (nothing is {@code synchronized}). Unless an executor and scheduler are given, the keeper
+ * owns two daemon threads that exist only while there is work; {@link #close()} stops them.
+ */
+public final class TokenKeeper implements AutoCloseable {
+  private final Engine engine;
+  private final Duration defaultTimeout;
+  private final @Nullable OwnedThreads threads;
+
+  private TokenKeeper(Engine engine, Duration defaultTimeout, @Nullable OwnedThreads threads) {
+    this.engine = engine;
+    this.defaultTimeout = defaultTimeout;
+    this.threads = threads;
+  }
+
+  /** Returns a builder for a keeper that obtains its tokens from {@code source}. */
+  public static Builder newBuilder(TokenSource source) {
+    return new Builder(source);
+  }
+
+  /**
+   * Returns a valid access token, waiting up to the default timeout if it must be refreshed.
+   *
+   * @throws TokenRefreshException when no token can be obtained in time (temporary)
+   * @throws TokenTimeoutException when the deadline passed while the refresh was in flight
+   * @throws ReauthenticationRequiredException when the session is over
+   * @throws TokenInterruptedException when the thread was interrupted (its flag is set again)
+   * @throws IllegalStateException when the keeper is closed
+   */
+  public AccessToken token() {
+    return engine.token(defaultTimeout);
+  }
+
+  /**
+   * Returns a valid access token, waiting at most {@code timeout} if it must be refreshed.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is negative
+   * @see #token()
+   */
+  public AccessToken token(Duration timeout) {
+    return engine.token(checkTimeout(timeout));
+  }
+
+  /**
+   * Returns a future valid access token; never blocks the calling thread. The future fails with
+   * the exceptions {@link #token()} throws, and times out after the default timeout.
+   */
+  public CompletableFuture<AccessToken> tokenAsync() {
+    return engine.tokenAsync(defaultTimeout);
+  }
+
+  /** Like {@link #tokenAsync()}, timing out after {@code timeout}. */
+  public CompletableFuture<AccessToken> tokenAsync(Duration timeout) {
+    return engine.tokenAsync(checkTimeout(timeout));
+  }
+
+  /**
+   * Reports that a server rejected {@code rejected} (HTTP 401). If it is still the current token,
+   * it stops being handed out and one refresh starts; if a newer token already exists (the 401
+   * arrived late), nothing is refreshed. Either way, call {@link #token()} and retry once.
+   *
+   * @return {@code true} if {@code rejected} was the current token
+   */
+  public boolean invalidate(AccessToken rejected) {
+    return engine.invalidate(Objects.requireNonNull(rejected, "rejected"));
+  }
+
+  /**
+   * Reports that a request retried with a token obtained after {@link #invalidate} was rejected
+   * again. The keeper refreshes nothing (the caller gets the 401); the listener hears {@link
+   * TokenListener#onRejectedAfterRefresh}. HTTP adapters call this; applications rarely need to.
+   */
+  public void reportRejectedAfterRefresh(AccessToken token) {
+    engine.rejectedAfterRefresh(Objects.requireNonNull(token, "token"));
+  }
+
+  /**
+   * Starts a new session with tokens the application obtained itself (a login page, a token it
+   * already holds). Saves them to the store and ends any session-expired state.
+   *
+   * @return the access token, with its expiry computed as if the request was sent now
+   */
+  public AccessToken signIn(TokenResponse tokens) {
+    return engine.signIn(Objects.requireNonNull(tokens, "tokens"), clockMillis());
+  }
+
+  /**
+   * Starts a new session by calling {@code login} on this thread, for example {@link
+   * OAuth2TokenEndpoint#password}.
+   *
+   * @throws ReauthenticationRequiredException when the endpoint refused the credentials
+   * @throws TokenRefreshException when the endpoint could not be reached (temporary)
+   * @throws TokenInterruptedException when the thread was interrupted
+   */
+  public AccessToken signIn(TokenSource login) {
+    Objects.requireNonNull(login, "login");
+    long sentAt = clockMillis();
+    TokenResponse response;
+    try {
+      response = login.fetch(new TokenRequest(null, TokenRequest.Reason.SIGN_IN));
+    } catch (TokenEndpointException e) {
+      if (e.isTerminal()) {
+        throw ReauthenticationRequiredException.of(ReauthenticationRequiredException.Reason.CREDENTIALS_REJECTED, e);
+      }
+      throw TokenRefreshException.refreshFailed(null, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TokenInterruptedException(e);
+    } catch (IOException | RuntimeException e) {
+      throw TokenRefreshException.refreshFailed(null, e);
+    }
+    return engine.signIn(Objects.requireNonNull(response, "login returned null"), sentAt);
+  }
+
+  /**
+   * Ends the session: clears the store at once, fails every waiter with {@link
+   * ReauthenticationRequiredException} ({@code SIGNED_OUT}), and revokes the refresh token when a
+   * {@link TokenRevoker} is configured.
+   *
+   * @return completes when the revocation is done; fails with {@link TokenRefreshException} when
+   *     the revocation failed (the local sign-out has happened regardless)
+   */
+  public CompletableFuture<Void> signOut() {
+    return engine.revoke(engine.signOut());
+  }
+
+  /**
+   * Returns the estimated difference between the token endpoint's clock and this machine's
+   * (server minus local), taken from the last response's {@code Date} header or the JWT's {@code
+   * iat}; {@code null} before the first refresh. Expiry decisions already account for it.
+   */
+  public @Nullable Duration clockSkew() {
+    return engine.clockSkew();
+  }
+
+  /**
+   * Stops background work: a refresh in flight is abandoned, waiters fail with {@link
+   * IllegalStateException}, owned threads stop. Idempotent.
+   */
+  @Override
+  public void close() {
+    engine.close();
+    if (threads != null) {
+      threads.shutdown();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TokenKeeper[" + engine.name() + "]";
+  }
+
+  private long clockMillis() {
+    return engine.clockMillis();
+  }
+
+  private static Duration checkTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+    }
+    return timeout;
+  }
+
+  /**
+   * Builds a {@link TokenKeeper}. Every setter checks its argument; {@link #build()} cross-checks.
+   * Not thread-safe.
+   */
+  public static final class Builder {
+    private final TokenSource source;
+    private String name = "default";
+    private TokenStore store = TokenStore.inMemory();
+    private InstantSource clock = InstantSource.system();
+    private @Nullable Scheduler scheduler;
+    private @Nullable Executor executor;
+    private @Nullable TokenResponse initialTokens;
+    private double refreshAheadRatio = Timing.DEFAULTS.refreshAheadRatio();
+    private Duration maxRefreshAhead = Timing.DEFAULTS.maxRefreshAhead();
+    private double jitter = Timing.DEFAULTS.jitter();
+    private Duration leeway = Timing.DEFAULTS.leeway();
+    private Duration backoffInitial = Timing.DEFAULTS.backoffInitial();
+    private Duration backoffMax = Timing.DEFAULTS.backoffMax();
+    private Duration maxRetryAfter = Timing.DEFAULTS.maxRetryAfter();
+    private Duration defaultTimeout = Duration.ofSeconds(10);
+    private RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+    private TokenListener listener = TokenListener.NONE;
+    private @Nullable TokenRevoker revoker;
+
+    private Builder(TokenSource source) {
+      this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /** Names the identity in logs and thread names (default {@code "default"}). */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Where tokens are kept (default {@link TokenStore#inMemory()}); loaded when the keeper is built. */
+    public Builder store(TokenStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** Tokens the application already holds; saved to the store when the keeper is built. */
+    public Builder initialTokens(TokenResponse tokens) {
+      this.initialTokens = Objects.requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /** The clock every expiry decision reads (default the system clock). */
+    public Builder clock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The timer for deadlines and retries (default: one owned daemon thread, on demand). */
+    public Builder scheduler(Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Where refreshes run (default: owned daemon threads, on demand). The keeper never shuts it down. */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * How early to refresh: a token turns stale when {@code ratio} of its lifetime remains, but at
+     * most {@code max} before it expires. Defaults: 0.25 and 5 minutes.
+     */
+    public Builder refreshAhead(double ratio, Duration max) {
+      if (!(ratio > 0 && ratio < 1)) {
+        throw new IllegalArgumentException("refresh-ahead ratio must be in (0, 1): " + ratio);
+      }
+      this.refreshAheadRatio = ratio;
+      this.maxRefreshAhead = positive(max, "maxRefreshAhead");
+      return this;
+    }
+
+    /** Random spread of refresh-ahead and backoff, as a fraction in [0, 1] (default 0.2). */
+    public Builder jitter(double jitter) {
+      if (!(jitter >= 0 && jitter <= 1)) {
+        throw new IllegalArgumentException("jitter must be in [0, 1]: " + jitter);
+      }
+      this.jitter = jitter;
+      return this;
+    }
+
+    /**
+     * How long before its expiry a token is no longer handed out, for network time and clock
+     * skew (default 5 s, never more than a tenth of the token's lifetime).
+     */
+    public Builder leeway(Duration leeway) {
+      this.leeway = notNegative(leeway, "leeway");
+      return this;
+    }
+
+    /** Backoff after failures: {@code initial}, doubling up to {@code max}. Defaults 1 s and 30 s. */
+    public Builder backoff(Duration initial, Duration max) {
+      positive(initial, "initial backoff");
+      positive(max, "max backoff");
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("max backoff " + max + " is shorter than initial " + initial);
+      }
+      this.backoffInitial = initial;
+      this.backoffMax = max;
+      return this;
+    }
+
+    /** The longest {@code Retry-After} honoured (default 5 minutes). */
+    public Builder maxRetryAfter(Duration max) {
+      this.maxRetryAfter = notNegative(max, "maxRetryAfter");
+      return this;
+    }
+
+    /** How long {@link #token()} and {@link #tokenAsync()} wait for a refresh (default 10 s). */
+    public Builder defaultTimeout(Duration timeout) {
+      this.defaultTimeout = notNegative(timeout, "defaultTimeout");
+      return this;
+    }
+
+    /** The random numbers behind jitter (default {@link ThreadLocalRandom}); tests fix it. */
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** Hears refreshes, failures and session ends. */
+    public Builder listener(TokenListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Revokes the refresh token at {@link #signOut()} (RFC 7009). */
+    public Builder revoker(TokenRevoker revoker) {
+      this.revoker = Objects.requireNonNull(revoker, "revoker");
+      return this;
+    }
+
+    /** Builds the keeper, saving {@linkplain #initialTokens initial tokens} if any. */
+    public TokenKeeper build() {
+      OwnedThreads threads = scheduler == null || executor == null ? new OwnedThreads(name) : null;
+      Scheduler s = scheduler != null ? scheduler : threads.scheduler();
+      Executor e = executor != null ? executor : threads.executor();
+      Timing timing = new Timing(refreshAheadRatio, maxRefreshAhead, jitter, leeway, backoffInitial,
+          backoffMax, maxRetryAfter);
+      Engine engine = new Engine(new KeeperConfig(name, source, store, clock, s, e, timing, random,
+          listener, revoker, defaultTimeout));
+      TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads);
+      if (initialTokens != null) {
+        keeper.signIn(initialTokens);
+      }
+      return keeper;
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive: " + d);
+      }
+      return d;
+    }
+
+    private static Duration notNegative(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " must not be negative: " + d);
+      }
+      return d;
+    }
+  }
+}

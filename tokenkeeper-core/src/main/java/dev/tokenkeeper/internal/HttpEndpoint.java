@@ -1,0 +1,225 @@
+package dev.tokenkeeper.internal;
+
+import com.nimbusds.jose.util.JSONObjectUtils;
+import dev.tokenkeeper.TokenEndpointException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One POST to a token endpoint and the reading of its answer, shared by the OAuth 2.0 and custom
+ * JSON sources: a size-capped body, status classification, {@code Date} and {@code Retry-After}.
+ * Error messages carry the status, content type, size and OAuth error code, never the body.
+ */
+public final class HttpEndpoint {
+  /** Answers larger than this are refused: no token response comes near it. */
+  public static final int MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+  private HttpEndpoint() {}
+
+  /** An answer: status, content type, body (capped) and the server's {@code Date}. */
+  public record Answer(int status, @Nullable String contentType, byte[] body,
+      @Nullable Instant date, @Nullable Duration retryAfter) {
+
+    public boolean isSuccess() {
+      return status >= 200 && status < 300;
+    }
+
+    String describe() {
+      return "HTTP " + status + " (" + (contentType == null ? "no content type" : contentType)
+          + ", " + body.length + " bytes)";
+    }
+  }
+
+  /** A client that never follows redirects: credentials must not be re-sent to another origin. */
+  public static HttpClient defaultClient() {
+    return HttpClient.newBuilder()
+        .connectTimeout(Duration.ofSeconds(5))
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+  }
+
+  /**
+   * Checks that {@code uri} is an absolute http(s) URI, and refuses plain http to anything but
+   * loopback unless {@code allowPlainHttp}: credentials would cross the network in clear text.
+   */
+  public static URI checkEndpoint(URI uri, boolean allowPlainHttp, String what) {
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http") || uri.getHost() == null) {
+      throw new IllegalArgumentException(what + " must be an absolute http or https URI: " + uri);
+    }
+    if (scheme.equals("http") && !allowPlainHttp && !isLoopback(uri.getHost())) {
+      throw new IllegalArgumentException(what + " " + uri + " uses plain http to a host that is not"
+          + " loopback: credentials would travel in clear text. Use https, or allowPlainHttp(true).");
+    }
+    return uri;
+  }
+
+  /** Returns true for localhost, 127.0.0.0/8 and ::1, without a DNS lookup. */
+  public static boolean isLoopback(String host) {
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (h.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!h.matches("[0-9.]+") && !h.contains(":")) {
+      return false; // a name: never resolve it here, DNS could say anything
+    }
+    try {
+      return InetAddress.getByName(h).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /** Sends {@code request} and reads the answer, at most {@link #MAX_BODY_BYTES}. */
+  public static Answer send(HttpClient client, HttpRequest request) throws IOException, InterruptedException {
+    HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    byte[] body;
+    try (InputStream in = response.body()) {
+      body = in.readNBytes(MAX_BODY_BYTES + 1);
+    }
+    int status = response.statusCode();
+    String contentType = response.headers().firstValue("Content-Type").orElse(null);
+    if (body.length > MAX_BODY_BYTES) {
+      throw TokenEndpointException.invalidResponse(status, "token endpoint answered HTTP " + status
+          + " with a body over " + MAX_BODY_BYTES + " bytes", null);
+    }
+    Instant date = response.headers().firstValue("Date").map(HttpEndpoint::parseDate).orElse(null);
+    Duration retryAfter = response.headers().firstValue("Retry-After")
+        .map(v -> parseRetryAfter(v, date != null ? date : Instant.now())).orElse(null);
+    return new Answer(status, contentType, body, date, retryAfter);
+  }
+
+  /** Parses a JSON object body, or throws a temporary error naming status and content type. */
+  public static Map<String, Object> json(Answer answer) throws TokenEndpointException {
+    String type = answer.contentType() == null ? "" : answer.contentType().toLowerCase(Locale.ROOT);
+    if (!type.isEmpty() && !type.contains("json")) {
+      throw TokenEndpointException.invalidResponse(answer.status(),
+          "token endpoint answered " + answer.describe() + ", not JSON", null);
+    }
+    try {
+      return JSONObjectUtils.parse(new String(answer.body(), StandardCharsets.UTF_8));
+    } catch (java.text.ParseException | RuntimeException e) {
+      // The parser's message can quote the body (and so a token): keep it out of ours and of the cause.
+      throw TokenEndpointException.invalidResponse(answer.status(),
+          "token endpoint answered " + answer.describe() + " that is not a JSON object", null);
+    }
+  }
+
+  /**
+   * Classifies an answer that is not a success: 5xx, 408, 425, 429 and {@code
+   * temporarily_unavailable}/{@code slow_down} are temporary; other 4xx mean the credentials or the
+   * request were refused (terminal); 3xx is a misconfigured endpoint (terminal).
+   */
+  public static TokenEndpointException failure(Answer answer, @Nullable Map<String, Object> json) {
+    int status = answer.status();
+    String error = json == null ? null : safeErrorCode(json.get("error"));
+    String what = "token endpoint answered " + answer.describe() + (error == null ? "" : " error=" + error);
+    if (status >= 500 || status == 408 || status == 425 || status == 429
+        || "temporarily_unavailable".equals(error) || "slow_down".equals(error)) {
+      return TokenEndpointException.unavailable(status, error, answer.retryAfter(), what);
+    }
+    if (status >= 400) {
+      return TokenEndpointException.rejected(status, error, what);
+    }
+    if (status >= 300) {
+      return TokenEndpointException.rejected(status, null,
+          what + ": a redirect; configure the endpoint's final URI (credentials are never re-sent)");
+    }
+    return TokenEndpointException.invalidResponse(status, what, null);
+  }
+
+  /** Reads the body as a JSON error if it is one; null otherwise. */
+  public static @Nullable Map<String, Object> errorJson(Answer answer) {
+    try {
+      return json(answer);
+    } catch (TokenEndpointException e) {
+      return null;
+    }
+  }
+
+  /** The RFC 6749 error code if it is made of the characters the RFC allows (and short), else null. */
+  static @Nullable String safeErrorCode(@Nullable Object value) {
+    if (!(value instanceof String)) {
+      return null;
+    }
+    String code = (String) value;
+    return code.length() <= 64 && code.matches("[\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]+") ? code : null;
+  }
+
+  /** A string field, or null when absent; a temporary error when present but not a string. */
+  public static @Nullable String stringField(Map<String, Object> json, String field, Answer answer)
+      throws TokenEndpointException {
+    Object value = json.get(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String)) {
+      throw TokenEndpointException.invalidResponse(answer.status(),
+          "token response field '" + field + "' is not a string", null);
+    }
+    return (String) value;
+  }
+
+  /**
+   * A lifetime in seconds: a JSON number or a numeric string (some servers send {@code
+   * "3600"}). Anything else, or a negative value, is ignored (unknown lifetime).
+   */
+  public static @Nullable Duration secondsField(Map<String, Object> json, String field) {
+    Object value = json.get(field);
+    double seconds;
+    if (value instanceof Number) {
+      seconds = ((Number) value).doubleValue();
+    } else if (value instanceof String && ((String) value).trim().matches("\\d{1,12}(\\.\\d+)?")) {
+      seconds = Double.parseDouble(((String) value).trim());
+    } else {
+      return null;
+    }
+    if (!(seconds >= 0) || seconds > Expiry.MAX_LIFETIME.getSeconds()) {
+      return null;
+    }
+    return Duration.ofMillis((long) (seconds * 1000));
+  }
+
+  static @Nullable Instant parseDate(String value) {
+    try {
+      return ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** {@code Retry-After}: delta-seconds or an HTTP-date (counted from the server's {@code Date}). */
+  static @Nullable Duration parseRetryAfter(String value, Instant serverNow) {
+    String v = value.trim();
+    if (v.matches("\\d{1,9}")) {
+      return Duration.ofSeconds(Long.parseLong(v));
+    }
+    Instant at = parseDate(v);
+    if (at == null) {
+      return null;
+    }
+    Duration d = Duration.between(serverNow, at);
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  /** Returns the header value if present. */
+  static Optional<String> header(HttpResponse<?> response, String name) {
+    return response.headers().firstValue(name);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.tokenkeeper.internal;
+
+import com.nimbusds.jwt.EncryptedJWT;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import java.time.Instant;
+import java.util.Date;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The time claims of a JWT access token, decoded without verifying its signature: the client is
+ * not the verifier, it only wants to know when the token stops working.
+ *
+ * @param exp the {@code exp} claim, or {@code null}
+ * @param iat the {@code iat} claim, or {@code null}
+ * @param nbf the {@code nbf} claim, or {@code null}
+ */
+public record JwtTimes(@Nullable Instant exp, @Nullable Instant iat, @Nullable Instant nbf) {
+
+  /**
+   * Tokens longer than this are not decoded (treated as opaque): no real JWT comes near it, and it
+   * bounds the work a hostile endpoint can make us do.
+   */
+  public static final int MAX_DECODED_LENGTH = 64 * 1024;
+
+  /**
+   * Decodes the time claims of {@code token}, or returns {@code null} when it is not a readable JWT:
+   * not three (or five) dot-separated parts, bad base64url, bad JSON, time claims that are not
+   * numbers, encrypted (JWE), or longer than {@link #MAX_DECODED_LENGTH}. Such a token is treated
+   * as opaque. Never throws.
+   */
+  public static @Nullable JwtTimes decode(String token) {
+    if (token.length() > MAX_DECODED_LENGTH || dots(token) != 2) {
+      return null;
+    }
+    try {
+      JWT jwt = JWTParser.parse(token);
+      if (jwt instanceof EncryptedJWT) {
+        return null;
+      }
+      JWTClaimsSet claims = jwt.getJWTClaimsSet();
+      return new JwtTimes(instant(claims.getExpirationTime()), instant(claims.getIssueTime()),
+          instant(claims.getNotBeforeTime()));
+    } catch (java.text.ParseException | RuntimeException e) {
+      // Not a JWT we can read (bad base64url, bad JSON, "exp":"soon", ...): documented fallback to
+      // an opaque token, whose expiry comes from expires_in or stays unknown.
+      return null;
+    }
+  }
+
+  private static int dots(String token) {
+    int n = 0;
+    for (int i = 0; i < token.length(); i++) {
+      if (token.charAt(i) == '.') {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static @Nullable Instant instant(@Nullable Date date) {
+    return date == null ? null : date.toInstant();
+  }
+}

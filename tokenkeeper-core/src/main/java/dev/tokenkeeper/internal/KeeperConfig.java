@@ -1,0 +1,17 @@
+package dev.tokenkeeper.internal;
+
+import dev.tokenkeeper.Scheduler;
+import dev.tokenkeeper.TokenListener;
+import dev.tokenkeeper.TokenRevoker;
+import dev.tokenkeeper.TokenSource;
+import dev.tokenkeeper.TokenStore;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.Executor;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/** Everything an {@link Engine} is built from; validated by {@code TokenKeeper.Builder}. */
+public record KeeperConfig(String name, TokenSource source, TokenStore store, InstantSource clock,
+    Scheduler scheduler, Executor executor, Timing timing, RandomGenerator random,
+    TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout) {}
