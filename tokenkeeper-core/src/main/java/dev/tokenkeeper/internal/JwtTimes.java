@@ -59,7 +59,13 @@ public record JwtTimes(@Nullable Instant exp, @Nullable Instant iat, @Nullable I
     return n;
   }
 
+  /** Claims outside 1970..9999 are nonsense (or overflowed while parsing): ignored. */
   private static @Nullable Instant instant(@Nullable Date date) {
-    return date == null ? null : date.toInstant();
+    if (date == null || date.getTime() < 0 || date.getTime() > LATEST) {
+      return null;
+    }
+    return date.toInstant();
   }
+
+  private static final long LATEST = Instant.parse("9999-12-31T23:59:59Z").toEpochMilli();
 }

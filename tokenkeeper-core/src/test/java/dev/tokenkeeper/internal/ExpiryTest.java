@@ -1,0 +1,130 @@
+package dev.tokenkeeper.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import com.nimbusds.jose.util.Base64URL;
+import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.TokenResponse;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Expiry on the local clock from JWT claims, expires_in and the Date header; bad input. */
+class ExpiryTest {
+  private static final Instant SENT = Instant.parse("2026-03-01T12:00:00Z");
+
+  private static String jwt(String payloadJson) {
+    return Base64URL.encode("{\"alg\":\"none\"}") + "." + Base64URL.encode(payloadJson) + ".";
+  }
+
+  private static Instant expiresAt(TokenResponse response) {
+    return Expiry.compute(response, SENT).token().expiresAt();
+  }
+
+  @Test
+  void opaqueToken_expiresInCountedFromTheMomentTheRequestWasSent() {
+    assertThat(expiresAt(TokenResponse.bearer("opaque").withExpiresIn(Duration.ofSeconds(300))))
+        .isEqualTo(SENT.plusSeconds(300));
+  }
+
+  @Test
+  void noExpiryAtAll_isUnknown() {
+    AccessToken token = Expiry.compute(TokenResponse.bearer("opaque"), SENT).token();
+    assertThat(token.expiresAt()).isNull();
+    assertThat(token.hasKnownExpiry()).isFalse();
+  }
+
+  @Test
+  void jwtWithExpOnly_takenAtFaceValue() {
+    long exp = SENT.getEpochSecond() + 600;
+    assertThat(expiresAt(TokenResponse.bearer(jwt("{\"exp\":" + exp + "}")))).isEqualTo(SENT.plusSeconds(600));
+  }
+
+  @Test
+  void jwtFromAServerWhoseClockIsAhead_iatCorrectsTheSkew() {
+    long iat = SENT.getEpochSecond() + 3600; // server one hour ahead
+    Expiry.Result result = Expiry.compute(
+        TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 300) + "}")), SENT);
+    assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(300));
+    assertThat(result.skew()).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
+  void jwtFromAServerWhoseClockIsBehind_dateHeaderCorrectsTheSkew() {
+    Instant serverNow = SENT.minusSeconds(600);
+    long exp = serverNow.getEpochSecond() + 300;
+    Expiry.Result result = Expiry.compute(
+        TokenResponse.bearer(jwt("{\"exp\":" + exp + "}")).withServerDate(serverNow), SENT);
+    // Taken at face value the token would look expired already; it has 300 s left.
+    assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(300));
+    assertThat(result.skew()).isEqualTo(Duration.ofSeconds(-600));
+  }
+
+  @Test
+  void cachedHalfUsedTokenFromTheServer_dateHeaderGivesTheTrueRemainder() {
+    Instant serverNow = SENT;
+    long iat = SENT.getEpochSecond() - 3000;
+    long exp = SENT.getEpochSecond() + 600;
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + exp + "}"))
+        .withServerDate(serverNow);
+    assertThat(expiresAt(response)).isEqualTo(SENT.plusSeconds(600));
+  }
+
+  @Test
+  void jwtAndExpiresIn_theEarlierWins() {
+    long iat = SENT.getEpochSecond();
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 600) + "}"))
+        .withExpiresIn(Duration.ofSeconds(599));
+    assertThat(expiresAt(response)).isEqualTo(SENT.plusSeconds(599));
+  }
+
+  @Test
+  void nbfStandsInForIat() {
+    long nbf = SENT.getEpochSecond() + 100;
+    assertThat(expiresAt(TokenResponse.bearer(jwt("{\"nbf\":" + nbf + ",\"exp\":" + (nbf + 60) + "}"))))
+        .isEqualTo(SENT.plusSeconds(60));
+  }
+
+  @Test
+  void tokenTypeBearerInAnyCase_isNormalised_andScopesSplit() {
+    AccessToken token = Expiry.compute(new TokenResponse("t", "bearer", null, null, "read  write", null), SENT).token();
+    assertThat(token.type()).isEqualTo("Bearer");
+    assertThat(token.scopes()).containsExactlyInAnyOrder("read", "write");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {
+      "not-a-jwt",
+      "a.b.c",
+      "%%%.$$$.###",
+      "eyJhbGciOiJub25lIn0.bm90IGpzb24.",          // payload is not JSON
+      "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",       // JSON without exp
+      "eyJhbGciOiJub25lIn0.eyJleHAiOiJzb29uIn0.",   // "exp":"soon"
+      "eyJhbGciOiJub25lIn0.eyJleHAiOnt9fQ.",        // "exp":{}
+      "eyJhbGciOiJub25lIn0.eyJleHAiOjFlMzAwfQ.",    // "exp":1e300
+      "eyJhbGciOiJub25lIn0.W10.",                   // payload is an array
+      "....",
+  })
+  void badJwt_fallsBackToAnOpaqueToken_withExpiresIn(String value) {
+    TokenResponse response = TokenResponse.bearer(value).withExpiresIn(Duration.ofSeconds(60));
+    assertThatCode(() -> Expiry.compute(response, SENT)).doesNotThrowAnyException();
+    Instant expiresAt = Expiry.compute(response, SENT).token().expiresAt();
+    assertThat(expiresAt).isIn(SENT.plusSeconds(60), null);
+  }
+
+  @Test
+  void oneMegabyteToken_isNotDecoded_treatedAsOpaque() {
+    String huge = jwt("{\"exp\":1}") + "A".repeat(1024 * 1024);
+    assertThat(JwtTimes.decode(huge)).isNull();
+    assertThat(expiresAt(TokenResponse.bearer(huge).withExpiresIn(Duration.ofSeconds(60))))
+        .isEqualTo(SENT.plusSeconds(60));
+  }
+
+  @Test
+  void expInTheFarFuture_isTreatedAsUnknown_notOverflowed() {
+    assertThat(expiresAt(TokenResponse.bearer(jwt("{\"exp\":99999999999999}")))).isNull();
+  }
+}
