@@ -315,13 +315,18 @@ public final class Engine {
     failures = 0;
     nextAttemptAt = Long.MIN_VALUE;
     lastFailure = null;
-    publish(flight, base, next);
     long took = clock.millis() - sentAt;
+    if (!replaceIfSameSession(base, next)) {
+      complete(flight, current.get()); // signed in or out meanwhile: the newer session wins
+      return;
+    }
     LOG.log(Level.DEBUG, () -> config.name() + ": " + flight.reason + " refresh gave "
         + token.fingerprint() + " expiring " + token.expiresAt() + " in " + took + " ms"
         + (rotated != null ? ", refresh token rotated" : ""));
+    // Listener first, waiters second: whoever sees the outcome can rely on the event being out.
     notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
         token.fingerprint(), token.expiresAt(), rotated != null)));
+    complete(flight, next);
   }
 
   /**
@@ -362,8 +367,8 @@ public final class Engine {
       return;
     }
     LOG.log(Level.WARNING, config.name() + ": session expired: " + cause.getMessage());
-    fail(flight, ended.endException());
     notify(l -> l.onSessionExpired(new TokenListener.SessionExpired(cause.getMessage())));
+    fail(flight, ended.endException());
   }
 
   private void onTemporaryFailure(Flight flight, Throwable cause, long sentAt) {
@@ -381,9 +386,9 @@ public final class Engine {
     String failure = Failures.describe(cause);
     LOG.log(Level.WARNING, config.name() + ": token refresh failed (attempt " + attempt
         + ", next in " + delay + " ms): " + failure);
-    fail(flight, TokenRefreshException.refreshFailed(Duration.ofMillis(delay), cause));
     notify(l -> l.onRefreshFailed(new TokenListener.RefreshFailed(attempt,
         Duration.ofMillis(now - sentAt), Duration.ofMillis(delay), failure)));
+    fail(flight, TokenRefreshException.refreshFailed(Duration.ofMillis(delay), cause));
   }
 
   // ------------------------------------------------------------------------------ state changes
@@ -412,14 +417,6 @@ public final class Engine {
       }
     }
     return Snapshot.active(token, refresh, timing.windows(token, random), expected, base.session);
-  }
-
-  private void publish(Flight flight, Snapshot base, Snapshot next) {
-    if (!replaceIfSameSession(base, next)) {
-      complete(flight, current.get()); // signed in or out meanwhile: the newer session wins
-      return;
-    }
-    complete(flight, next);
   }
 
   /** Replaces the current snapshot unless a sign-in, sign-out or close happened since {@code base}. */
