@@ -8,8 +8,9 @@ import org.jspecify.annotations.Nullable;
  * Hears what a keeper does, for metrics and alerts. Events carry durations, counts and token
  * fingerprints, never token values or secrets.
  *
- * <p>Methods are called on the keeper's refresh thread (or the thread that reported a rejection);
- * keep them quick. <b>An exception thrown by a listener is logged and swallowed</b>: it never
+ * <p>Methods are called on the keeper's refresh thread (or the thread that reported a rejection),
+ * after the keeper's state has changed and <em>before</em> the callers waiting for that refresh are
+ * released, so a caller that sees the outcome can rely on the event being out. Keep them quick. <b>An exception thrown by a listener is logged and swallowed</b>: it never
  * changes what the keeper does.
  */
 public interface TokenListener {

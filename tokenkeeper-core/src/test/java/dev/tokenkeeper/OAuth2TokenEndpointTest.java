@@ -174,6 +174,21 @@ class OAuth2TokenEndpointTest {
   }
 
   @Test
+  void oneMegabyteAccessToken_isAcceptedAsOpaque_butAnswersOverTwoMegabytesAreRefused() throws Exception {
+    String huge = "A".repeat(1024 * 1024);
+    server.enqueue(Fault.json(200, "{\"access_token\":\"" + huge + "\",\"expires_in\":60}"));
+    TokenSource source = endpoint().build().clientCredentials();
+    TokenResponse response = source.fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL));
+    assertThat(response.accessToken()).hasSize(huge.length());
+    assertThat(response.expiresIn()).isEqualTo(Duration.ofSeconds(60));
+
+    server.enqueue(Fault.json(200, "{\"access_token\":\"" + huge.repeat(3) + "\"}"));
+    assertThatThrownBy(() -> source.fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL)))
+        .isInstanceOfSatisfying(TokenEndpointException.class, e -> assertThat(e.isTerminal()).isFalse())
+        .hasMessageContaining("over 2097152 bytes");
+  }
+
+  @Test
   void serverDateHeader_isReadForSkew() throws Exception {
     TokenResponse response = endpoint().build().clientCredentials().fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL));
     assertThat(response.serverDate()).isEqualTo(clock.instant());

@@ -18,7 +18,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -216,10 +215,5 @@ public final class HttpEndpoint {
     }
     Duration d = Duration.between(serverNow, at);
     return d.isNegative() ? Duration.ZERO : d;
-  }
-
-  /** Returns the header value if present. */
-  static Optional<String> header(HttpResponse<?> response, String name) {
-    return response.headers().firstValue(name);
   }
 }

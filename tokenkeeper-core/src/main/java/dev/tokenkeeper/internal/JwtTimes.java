@@ -24,6 +24,8 @@ public record JwtTimes(@Nullable Instant exp, @Nullable Instant iat, @Nullable I
    */
   public static final int MAX_DECODED_LENGTH = 64 * 1024;
 
+  private static final long LATEST = Instant.parse("9999-12-31T23:59:59Z").toEpochMilli();
+
   /**
    * Decodes the time claims of {@code token}, or returns {@code null} when it is not a readable JWT:
    * not three (or five) dot-separated parts, bad base64url, bad JSON, time claims that are not
@@ -66,6 +68,4 @@ public record JwtTimes(@Nullable Instant exp, @Nullable Instant iat, @Nullable I
     }
     return date.toInstant();
   }
-
-  private static final long LATEST = Instant.parse("9999-12-31T23:59:59Z").toEpochMilli();
 }
