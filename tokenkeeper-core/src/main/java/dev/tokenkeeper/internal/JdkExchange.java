@@ -1,0 +1,288 @@
+package dev.tokenkeeper.internal;
+
+import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.TokenException;
+import dev.tokenkeeper.TokenIOException;
+import dev.tokenkeeper.TokenInterruptedException;
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.TokenPolicy;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Flow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The request flow behind {@code TokenHttpClient}: attach the token, follow redirects without
+ * carrying it across origins, and on a rejection invalidate and retry once. Sync and async share
+ * every decision; only the plumbing differs.
+ */
+public final class JdkExchange {
+  static final int MAX_REDIRECTS = 5;
+
+  private final HttpClient delegate;
+  private final TokenPolicy policy;
+  private volatile @Nullable HttpClient noRedirects;
+
+  public JdkExchange(HttpClient delegate, TokenPolicy policy) {
+    this.delegate = delegate;
+    this.policy = policy;
+  }
+
+  public TokenPolicy policy() {
+    return policy;
+  }
+
+  /** One sent request and what it carried. */
+  private record Hop<T>(HttpRequest request, HttpResponse<T> response, @Nullable TokenKeeper keeper,
+      @Nullable AccessToken token) {}
+
+  // ------------------------------------------------------------------------------------- sync
+
+  public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+      throws IOException, InterruptedException {
+    if (untouched(request)) {
+      return delegate.send(request, handler);
+    }
+    Hop<T> hop = sendFollowingRedirects(request, handler);
+    if (!rejected(hop)) {
+      return hop.response;
+    }
+    // A late 401 (a newer token exists) invalidates nothing; the retry below uses the newer token.
+    hop.keeper.invalidate(hop.token);
+    if (!replayable(hop.request)) {
+      return hop.response; // the keeper is invalidated; the caller decides what to do with the body
+    }
+    closeBody(hop.response);
+    Hop<T> second = sendOnce(hop.request, handler, hop.keeper, token(hop.keeper));
+    if (rejected(second)) {
+      hop.keeper.reportRejectedAfterRefresh(second.token);
+    }
+    return second.response;
+  }
+
+  private <T> Hop<T> sendFollowingRedirects(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+      throws IOException, InterruptedException {
+    HttpRequest current = request;
+    for (int hops = 0; ; hops++) {
+      TokenKeeper keeper = policy.keeperFor(current.uri());
+      Hop<T> hop = sendOnce(current, handler, keeper, keeper == null ? null : token(keeper));
+      HttpRequest next = hops < MAX_REDIRECTS ? redirect(hop) : null;
+      if (next == null) {
+        return hop;
+      }
+      current = next;
+    }
+  }
+
+  private <T> Hop<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler,
+      @Nullable TokenKeeper keeper, @Nullable AccessToken token) throws IOException, InterruptedException {
+    HttpResponse<T> response = client().send(withToken(request, token), discardRedirects(handler));
+    return new Hop<>(request, response, keeper, token);
+  }
+
+  private static AccessToken token(TokenKeeper keeper) throws TokenIOException, InterruptedException {
+    try {
+      return keeper.token();
+    } catch (TokenInterruptedException e) {
+      Thread.interrupted(); // HttpClient's convention: throwing InterruptedException clears the flag
+      InterruptedException interrupted = new InterruptedException("interrupted while waiting for a token");
+      interrupted.initCause(e);
+      throw interrupted;
+    } catch (TokenException e) {
+      throw new TokenIOException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ async
+
+  public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request,
+      HttpResponse.BodyHandler<T> handler, HttpResponse.@Nullable PushPromiseHandler<T> push) {
+    if (untouched(request)) {
+      return push == null ? delegate.sendAsync(request, handler) : delegate.sendAsync(request, handler, push);
+    }
+    return followAsync(request, handler, push, 0).thenCompose(hop -> {
+      if (!rejected(hop)) {
+        return CompletableFuture.completedFuture(hop.response);
+      }
+      hop.keeper.invalidate(hop.token);
+      if (!replayable(hop.request)) {
+        return CompletableFuture.completedFuture(hop.response);
+      }
+      closeBody(hop.response);
+      return onceAsync(hop.request, handler, null, hop.keeper).thenApply(second -> {
+        if (rejected(second)) {
+          hop.keeper.reportRejectedAfterRefresh(second.token);
+        }
+        return second.response;
+      });
+    });
+  }
+
+  private <T> CompletableFuture<Hop<T>> followAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
+      HttpResponse.@Nullable PushPromiseHandler<T> push, int hops) {
+    return onceAsync(request, handler, push, policy.keeperFor(request.uri())).thenCompose(hop -> {
+      HttpRequest next = hops < MAX_REDIRECTS ? redirect(hop) : null;
+      return next == null ? CompletableFuture.completedFuture(hop) : followAsync(next, handler, null, hops + 1);
+    });
+  }
+
+  private <T> CompletableFuture<Hop<T>> onceAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
+      HttpResponse.@Nullable PushPromiseHandler<T> push, @Nullable TokenKeeper keeper) {
+    CompletableFuture<@Nullable AccessToken> token = keeper == null
+        ? CompletableFuture.completedFuture(null)
+        : keeper.tokenAsync().handle((t, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+            throw new CompletionException(cause instanceof TokenException
+                ? new TokenIOException((TokenException) cause) : cause);
+          }
+          return t;
+        });
+    return token.thenCompose(t -> {
+      HttpRequest sent = withToken(request, t);
+      HttpResponse.BodyHandler<T> body = discardRedirects(handler);
+      CompletableFuture<HttpResponse<T>> response = push == null
+          ? client().sendAsync(sent, body) : client().sendAsync(sent, body, push);
+      return response.thenApply(r -> new Hop<>(request, r, keeper, t));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------- policy
+
+  /** No token for this request: another origin, or the caller set Authorization itself. */
+  private boolean untouched(HttpRequest request) {
+    return policy.keeperFor(request.uri()) == null || request.headers().firstValue("Authorization").isPresent();
+  }
+
+  private static boolean rejected(Hop<?> hop) {
+    return hop.token != null && hop.keeper != null && TokenPolicy.isTokenRejection(
+        hop.response.statusCode(), hop.response.headers().allValues("WWW-Authenticate"));
+  }
+
+  private static HttpRequest withToken(HttpRequest request, @Nullable AccessToken token) {
+    HttpRequest.Builder copy = HttpRequest.newBuilder(request, (name, value) -> !name.equalsIgnoreCase("Authorization"));
+    if (token != null) {
+      copy.header("Authorization", token.authorizationHeader());
+    }
+    return copy.build();
+  }
+
+  /** Requests with tokens go through a client that never follows redirects by itself. */
+  private HttpClient client() {
+    if (delegate.followRedirects() == HttpClient.Redirect.NEVER) {
+      return delegate;
+    }
+    HttpClient twin = noRedirects;
+    if (twin == null) {
+      HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+          .version(delegate.version()).sslContext(delegate.sslContext()).sslParameters(delegate.sslParameters());
+      delegate.cookieHandler().ifPresent(b::cookieHandler);
+      delegate.connectTimeout().ifPresent(b::connectTimeout);
+      delegate.proxy().ifPresent(b::proxy);
+      delegate.authenticator().ifPresent(b::authenticator);
+      delegate.executor().ifPresent(b::executor);
+      twin = b.build();
+      noRedirects = twin; // a benign race: at worst two twins are built and one is dropped
+    }
+    return twin;
+  }
+
+  /** The request for the redirect {@code hop} answered, as the wrapped client would follow it; or null. */
+  private @Nullable HttpRequest redirect(Hop<?> hop) {
+    HttpClient.Redirect mode = delegate.followRedirects();
+    int status = hop.response.statusCode();
+    if (mode == HttpClient.Redirect.NEVER || !isFollowed(status)) {
+      return null;
+    }
+    Optional<String> location = hop.response.headers().firstValue("Location");
+    if (location.isEmpty()) {
+      return null;
+    }
+    URI target;
+    try {
+      target = hop.request.uri().resolve(location.get());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")
+        || mode == HttpClient.Redirect.NORMAL && scheme.equals("http")
+            && "https".equalsIgnoreCase(hop.request.uri().getScheme())) {
+      return null;
+    }
+    String method = hop.request.method();
+    boolean toGet = status == 303 && !method.equals("HEAD") || (status == 301 || status == 302) && method.equals("POST");
+    // Never carry the caller's own headers' Authorization onward; the next hop gets its own token.
+    HttpRequest.Builder next = HttpRequest.newBuilder(hop.request, (name, value) -> !name.equalsIgnoreCase("Authorization"))
+        .uri(target);
+    if (toGet) {
+      next.method("GET", HttpRequest.BodyPublishers.noBody());
+    }
+    closeBody(hop.response);
+    return next.build();
+  }
+
+  private static boolean isFollowed(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  /** Bodies of redirects we will follow are discarded, as the JDK does, not fed to the caller's handler. */
+  private <T> HttpResponse.BodyHandler<T> discardRedirects(HttpResponse.BodyHandler<T> handler) {
+    if (delegate.followRedirects() == HttpClient.Redirect.NEVER) {
+      return handler;
+    }
+    return info -> isFollowed(info.statusCode()) && info.headers().firstValue("Location").isPresent()
+        ? HttpResponse.BodySubscribers.replacing(null) : handler.apply(info);
+  }
+
+  /** Whether the request's body can be sent a second time. */
+  static boolean replayable(HttpRequest request) {
+    Optional<HttpRequest.BodyPublisher> body = request.bodyPublisher();
+    if (body.isEmpty() || body.get().contentLength() == 0 || body.get() instanceof Replayable) {
+      return true;
+    }
+    // The JDK's own publishers for strings, byte arrays and files produce the same bytes on every
+    // subscription; ofInputStream and fromPublisher may not, so they are never sent twice.
+    String name = body.get().getClass().getName();
+    return name.startsWith("jdk.internal.net.http.RequestPublishers$")
+        && (name.endsWith("$ByteArrayPublisher") || name.endsWith("$StringPublisher")
+            || name.endsWith("$FilePublisher") || name.endsWith("$EmptyPublisher"));
+  }
+
+  private static void closeBody(HttpResponse<?> response) {
+    if (response.body() instanceof AutoCloseable) {
+      try {
+        ((AutoCloseable) response.body()).close();
+      } catch (Exception e) {
+        // Closing only releases the connection; nothing to report.
+      }
+    }
+  }
+
+  /** A publisher the caller vouches for: same bytes on every subscription. */
+  public static final class Replayable implements HttpRequest.BodyPublisher {
+    private final HttpRequest.BodyPublisher delegate;
+
+    public Replayable(HttpRequest.BodyPublisher delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public long contentLength() {
+      return delegate.contentLength();
+    }
+
+    @Override
+    public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+      delegate.subscribe(subscriber);
+    }
+  }
+}

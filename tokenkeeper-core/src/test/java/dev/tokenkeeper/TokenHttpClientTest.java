@@ -1,0 +1,290 @@
+package dev.tokenkeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenkeeper.testing.Fault;
+import dev.tokenkeeper.testing.ScriptedApiServer;
+import dev.tokenkeeper.testing.ScriptedTokenServer;
+import dev.tokenkeeper.testing.TestClock;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The JDK HttpClient adapter against a real token server and a real API on loopback, on one test clock. */
+class TokenHttpClientTest {
+  private static final Duration TTL = Duration.ofMinutes(5);
+  private final TestClock clock = new TestClock();
+  private final ScriptedTokenServer tokens = ScriptedTokenServer.newBuilder().clock(clock).accessTokenTtl(TTL)
+      .build().start();
+  private final ScriptedApiServer api = ScriptedApiServer.start(tokens, clock);
+  private final ScriptedApiServer other = ScriptedApiServer.startOther();
+  private final RecordingListener listener = new RecordingListener();
+  private final TokenKeeper keeper = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(tokens.uri())
+          .clientId("test-client").clientSecret("test-secret").build().clientCredentials())
+      .clock(clock).scheduler(clock::schedule).listener(listener).build();
+  private final TokenPolicy policy = TokenPolicy.of(api.origin(), keeper);
+
+  @AfterEach
+  void stop() {
+    keeper.close();
+    api.close();
+    other.close();
+    tokens.close();
+  }
+
+  private TokenHttpClient client(HttpClient.Redirect redirect) {
+    return TokenHttpClient.wrap(HttpClient.newBuilder().followRedirects(redirect)
+        .connectTimeout(Duration.ofSeconds(5)).build(), policy);
+  }
+
+  private static HttpRequest get(URI uri) {
+    return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build();
+  }
+
+  @Test
+  void twoHundredConcurrentRequests_acrossTwentyLifetimes_noFailures_oneRefreshPerLifetime() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    ExecutorService callers = Executors.newFixedThreadPool(50);
+    int failed = 0;
+    int unauthorized = 0;
+    try {
+      for (int lifetime = 0; lifetime < 20; lifetime++) {
+        List<Future<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          responses.add(callers.submit(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString())));
+        }
+        for (Future<HttpResponse<String>> response : responses) {
+          try {
+            int status = response.get(30, TimeUnit.SECONDS).statusCode();
+            unauthorized += status == 401 ? 1 : 0;
+            failed += status == 200 ? 0 : 1;
+          } catch (Exception e) {
+            failed++;
+          }
+        }
+        clock.advance(TTL); // the token expires between rounds
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(failed).isZero();
+    assertThat(unauthorized).isZero();
+    assertThat(api.accepted()).isEqualTo(4_000);
+    // One token per lifetime: the first, then one refresh at the start of each of the 19 later rounds.
+    assertThat(tokens.tokenRequests()).isEqualTo(20);
+  }
+
+  @Test
+  void serverSideRevocation_exactlyOneRefresh_requestRetriedOnceAndSucceeds() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    AccessToken first = keeper.token();
+    api.revoke(first.value());
+    HttpResponse<String> response = client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(tokens.tokenRequests()).isEqualTo(2);
+    assertThat(api.rejected()).isEqualTo(1);
+    assertThat(api.requests()).isEqualTo(2);
+  }
+
+  @Test
+  void serverRejectingEveryToken_oneRefreshOneRetry_thenThe401ReachesTheCaller() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    keeper.token();
+    api.rejectAll(true);
+    HttpResponse<String> response = client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(401);
+    assertThat(tokens.tokenRequests()).isEqualTo(2);
+    assertThat(api.requests()).isEqualTo(2);
+    assertThat(listener.rejections).hasSize(1);
+  }
+
+  @Test
+  void nonReplayableBody_401_noRetry_butTheKeeperIsInvalidated() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    AccessToken first = keeper.token();
+    api.revoke(first.value());
+    HttpRequest upload = HttpRequest.newBuilder(api.uri("/api/upload"))
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream("data".getBytes(StandardCharsets.UTF_8))))
+        .build();
+    HttpResponse<String> response = client.send(upload, HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(401);
+    assertThat(api.requests()).isEqualTo(1);
+    assertThat(keeper.token()).isNotEqualTo(first);
+    assertThat(tokens.tokenRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void replayableBody_isSentAgainWhole() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    api.revoke(keeper.token().value());
+    HttpRequest post = HttpRequest.newBuilder(api.uri("/api/items")).POST(HttpRequest.BodyPublishers.ofString("12345")).build();
+    HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).endsWith(" 5");
+    HttpRequest vouched = HttpRequest.newBuilder(api.uri("/api/items")).POST(TokenHttpClient.replayable(
+        HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[7])))).build();
+    api.revoke(keeper.token().value());
+    assertThat(client.send(vouched, HttpResponse.BodyHandlers.ofString()).body()).endsWith(" 7");
+  }
+
+  @Test
+  void insufficientScope403_noRefreshNoRetry() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    HttpResponse<String> response = client.send(get(api.uri("/api/admin/users")), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(403);
+    assertThat(tokens.tokenRequests()).isEqualTo(1);
+    assertThat(api.requests()).isEqualTo(1);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(ints = {301, 302, 303, 307, 308})
+  void crossOriginRedirect_neverCarriesTheToken(int status) throws Exception {
+    for (HttpClient.Redirect mode : List.of(HttpClient.Redirect.NORMAL, HttpClient.Redirect.ALWAYS)) {
+      TokenHttpClient client = client(mode);
+      HttpRequest post = HttpRequest.newBuilder(api.redirect(status, other.uri("/landing")))
+          .POST(HttpRequest.BodyPublishers.ofString("x")).build();
+      HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("open");
+      HttpResponse<String> async = client.sendAsync(post, HttpResponse.BodyHandlers.ofString()).get(10, TimeUnit.SECONDS);
+      assertThat(async.body()).isEqualTo("open");
+    }
+    assertThat(api.authorizations()).hasSize(4); // the token went to the API, which redirected
+    assertThat(other.authorizations()).isEmpty();
+  }
+
+  @Test
+  void sameOriginRedirect_carriesTheToken_andTheNeverPolicyReturnsTheRedirect() throws Exception {
+    HttpResponse<String> followed = client(HttpClient.Redirect.NORMAL)
+        .send(get(api.redirect(302, api.uri("/api/items"))), HttpResponse.BodyHandlers.ofString());
+    assertThat(followed.statusCode()).isEqualTo(200);
+    assertThat(followed.body()).startsWith("ok ");
+    HttpResponse<String> notFollowed = client(HttpClient.Redirect.NEVER)
+        .send(get(api.redirect(302, other.uri("/x"))), HttpResponse.BodyHandlers.ofString());
+    assertThat(notFollowed.statusCode()).isEqualTo(302);
+    assertThat(other.authorizations()).isEmpty();
+  }
+
+  @Test
+  void requestsToOtherOrigins_goOutUntouched() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NORMAL);
+    client.send(get(other.uri("/anything")), HttpResponse.BodyHandlers.ofString());
+    client.sendAsync(get(other.uri("/anything")), HttpResponse.BodyHandlers.ofString()).get(10, TimeUnit.SECONDS);
+    assertThat(other.authorizations()).isEmpty();
+    assertThat(tokens.tokenRequests()).isZero();
+  }
+
+  @Test
+  void sendAsync_thousandRequestsOnTwoThreads_whileARefreshIsHeld_noThreadBlocked() throws Exception {
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
+    TokenHttpClient client = TokenHttpClient.wrap(HttpClient.newBuilder().executor(executor).build(), policy);
+    CountDownLatch release = new CountDownLatch(1);
+    tokens.enqueue(Fault.hold(release));
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      responses.add(client.sendAsync(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()));
+    }
+    assertThat(tokens.awaitTokenRequests(1, Duration.ofSeconds(10))).isTrue();
+    // The refresh is held: nothing is running on the client's two threads, and nothing completed.
+    assertThat(executor.getActiveCount()).isZero();
+    assertThat(executor.getCompletedTaskCount()).isZero();
+    assertThat(responses).noneMatch(CompletableFuture::isDone);
+
+    release.countDown();
+    CompletableFuture.allOf(responses.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+    assertThat(responses).allMatch(r -> r.join().statusCode() == 200);
+    assertThat(tokens.tokenRequests()).isEqualTo(1);
+    executor.shutdownNow();
+  }
+
+  @Test
+  void tokenEndpointDown_tokenExpired_sendFailsWithTokenIOException_notAHang() {
+    // The first retry (after 1 min) falls after the 10 s deadline: callers fail at once, nobody waits.
+    TokenKeeper slowRetry = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(tokens.uri())
+            .clientId("test-client").clientSecret("test-secret").build().clientCredentials())
+        .clock(clock).scheduler(clock::schedule).backoff(Duration.ofMinutes(1), Duration.ofMinutes(1)).build();
+    TokenHttpClient client = TokenHttpClient.wrap(HttpClient.newHttpClient(), TokenPolicy.of(api.origin(), slowRetry));
+    tokens.failAll(Fault.status(503));
+    assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOfSatisfying(TokenIOException.class, e -> {
+          assertThat(e.isReauthenticationRequired()).isFalse();
+          assertThat(e.getCause()).isInstanceOf(TokenRefreshException.class);
+        });
+    assertThatThrownBy(() -> client.sendAsync(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()).join())
+        .hasCauseInstanceOf(TokenIOException.class);
+    assertThat(api.requests()).isZero();
+    assertThat(tokens.tokenRequests()).isEqualTo(1);
+    slowRetry.close();
+  }
+
+  @Test
+  void sessionOver_TokenIOExceptionSaysReauthenticate() {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    tokens.enqueue(Fault.invalidClient());
+    assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOfSatisfying(TokenIOException.class, e -> assertThat(e.isReauthenticationRequired()).isTrue());
+  }
+
+  @Test
+  void callerSetAuthorization_isLeftAlone() throws Exception {
+    HttpRequest own = HttpRequest.newBuilder(api.uri("/api/items")).header("Authorization", "Bearer mine").build();
+    client(HttpClient.Redirect.NEVER).send(own, HttpResponse.BodyHandlers.ofString());
+    assertThat(api.authorizations()).containsExactly("Bearer mine");
+    assertThat(tokens.tokenRequests()).isZero();
+  }
+
+  @Test
+  void policy_refusesPlainHttpToNonLoopback_andPaths() {
+    assertThatThrownBy(() -> TokenPolicy.of(URI.create("http://api.example.com"), keeper))
+        .hasMessageContaining("clear text");
+    TokenPolicy.newBuilder().origin(URI.create("http://api.example.com"), keeper).allowPlainHttp(true).build();
+    assertThatThrownBy(() -> TokenPolicy.of(URI.create("https://api.example.com/v1"), keeper))
+        .hasMessageContaining("scheme, host and port only");
+    assertThatThrownBy(() -> TokenPolicy.newBuilder().build()).hasMessageContaining("no origin");
+    assertThat(TokenPolicy.of(URI.create("https://API.example.com"), keeper)
+        .keeperFor(URI.create("https://api.example.com:443/x"))).isSameAs(keeper);
+    assertThat(TokenPolicy.of(URI.create("https://api.example.com"), keeper)
+        .keeperFor(URI.create("http://api.example.com/x"))).isNull();
+    assertThat(TokenPolicy.of(URI.create("https://api.example.com"), keeper)
+        .keeperFor(URI.create("https://api.example.com:8443/x"))).isNull();
+  }
+
+  @Test
+  void rejectionRule_followsWwwAuthenticate() {
+    assertThat(TokenPolicy.isTokenRejection(401, List.of())).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer error=\"invalid_token\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer realm=\"x\", error_description=\"error=foo\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer error=\"invalid_request\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(403, List.of("Bearer error=\"insufficient_scope\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(200, List.of())).isFalse();
+  }
+
+  @Test
+  void wrapping_keepsTheClientsSettings() {
+    HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+        .followRedirects(HttpClient.Redirect.NORMAL).build();
+    TokenHttpClient wrapped = TokenHttpClient.wrap(plain, policy);
+    assertThat(wrapped.connectTimeout()).contains(Duration.ofSeconds(3));
+    assertThat(wrapped.followRedirects()).isEqualTo(HttpClient.Redirect.NORMAL);
+    assertThatThrownBy(() -> TokenHttpClient.wrap(wrapped, policy)).hasMessageContaining("already");
+  }
+}

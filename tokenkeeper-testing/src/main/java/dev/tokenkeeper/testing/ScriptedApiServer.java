@@ -1,0 +1,241 @@
+package dev.tokenkeeper.testing;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A resource server on 127.0.0.1 that checks Bearer JWTs the way a real API does: RS256 signature
+ * against a {@link ScriptedTokenServer}'s key and {@code exp} against a clock the test shares with
+ * the client, so token lifetimes pass without sleeping.
+ *
+ * <ul>
+ *   <li>{@code /api/...} (any method) needs a valid token: 200 with body {@code ok <subject>
+ *       <request body length>}, else 401 with {@code WWW-Authenticate: Bearer
+ *       error="invalid_token"}. {@code /api/admin/...} also needs scope {@code admin}: 403 {@code
+ *       insufficient_scope} otherwise.
+ *   <li>{@code /redirect?status=307&location=<url-encoded URI>} answers that redirect, no token needed.
+ *   <li>Anything else: 200 {@code open}, no token needed (a stand-in for "another server").
+ * </ul>
+ *
+ * {@link #revoke(String)} makes the API reject one unexpired token (server-side revocation); {@link
+ * #rejectAll(boolean)} rejects every token. Every {@code Authorization} header received is
+ * recorded. Thread-safe; each request is served on a daemon thread of its own pool; {@link
+ * #close()} stops at once.
+ */
+public final class ScriptedApiServer implements AutoCloseable {
+  private final @Nullable RSAPublicKey key;
+  private final InstantSource clock;
+  private final HttpServer http;
+  private final ExecutorService executor;
+  private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  private final List<String> authorizations = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger requests = new AtomicInteger();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger rejected = new AtomicInteger();
+  private volatile boolean rejectAll;
+
+  private ScriptedApiServer(@Nullable RSAPublicKey key, InstantSource clock) {
+    this.key = key;
+    this.clock = clock;
+    try {
+      http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot bind a loopback port", e);
+    }
+    AtomicInteger n = new AtomicInteger();
+    executor = Executors.newCachedThreadPool(task -> {
+      Thread t = new Thread(task, "scripted-api-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    http.setExecutor(executor);
+    http.createContext("/", this::handle);
+    http.start();
+  }
+
+  /**
+   * Starts an API that accepts tokens signed by {@code issuer} and not expired on {@code clock}.
+   *
+   * @throws UncheckedIOException if no loopback port can be bound
+   */
+  public static ScriptedApiServer start(ScriptedTokenServer issuer, InstantSource clock) {
+    return new ScriptedApiServer(Objects.requireNonNull(issuer, "issuer").publicKey(),
+        Objects.requireNonNull(clock, "clock"));
+  }
+
+  /** Starts a server that accepts no token at all: the "other origin" that must never get one. */
+  public static ScriptedApiServer startOther() {
+    return new ScriptedApiServer(null, InstantSource.system());
+  }
+
+  /** Returns {@code http://127.0.0.1:<port>}, this server's origin. */
+  public URI origin() {
+    return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+  }
+
+  /** Returns the URI of {@code path} on this server. */
+  public URI uri(String path) {
+    return origin().resolve(path);
+  }
+
+  /** Returns a URI here that redirects with {@code status} to {@code location}. */
+  public URI redirect(int status, URI location) {
+    return uri("/redirect?status=" + status + "&location="
+        + java.net.URLEncoder.encode(location.toString(), StandardCharsets.UTF_8));
+  }
+
+  /** Rejects {@code token} from now on although it has not expired. */
+  public void revoke(String token) {
+    revoked.add(Objects.requireNonNull(token, "token"));
+  }
+
+  /** Rejects every token while {@code reject} is true. */
+  public void rejectAll(boolean reject) {
+    this.rejectAll = reject;
+  }
+
+  /** Returns every {@code Authorization} header value received, in order. */
+  public List<String> authorizations() {
+    synchronized (authorizations) {
+      return List.copyOf(authorizations);
+    }
+  }
+
+  /** Returns how many requests arrived. */
+  public int requests() {
+    return requests.get();
+  }
+
+  /** Returns how many {@code /api} requests were answered 200. */
+  public int accepted() {
+    return accepted.get();
+  }
+
+  /** Returns how many {@code /api} requests were answered 401. */
+  public int rejected() {
+    return rejected.get();
+  }
+
+  @Override
+  public void close() {
+    http.stop(0);
+    executor.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return "ScriptedApiServer[" + origin() + "]";
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      requests.incrementAndGet();
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+      if (authorization != null) {
+        authorizations.add(authorization);
+      }
+      String path = exchange.getRequestURI().getPath();
+      if (path.equals("/redirect")) {
+        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+        exchange.getResponseHeaders().set("Location", query.get("location"));
+        exchange.sendResponseHeaders(Integer.parseInt(query.get("status")), -1);
+        return;
+      }
+      if (!path.startsWith("/api/")) {
+        respond(exchange, 200, "open");
+        return;
+      }
+      JWTClaimsSet claims = verify(authorization);
+      if (claims == null) {
+        rejected.incrementAndGet();
+        exchange.getResponseHeaders().set("WWW-Authenticate",
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired, revoked or invalid\"");
+        respond(exchange, 401, "invalid_token");
+        return;
+      }
+      if (path.startsWith("/api/admin/") && !scopes(claims).contains("admin")) {
+        exchange.getResponseHeaders().set("WWW-Authenticate",
+            "Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"admin\"");
+        respond(exchange, 403, "insufficient_scope");
+        return;
+      }
+      accepted.incrementAndGet();
+      respond(exchange, 200, "ok " + claims.getSubject() + " " + body.length);
+    }
+  }
+
+  private @Nullable JWTClaimsSet verify(@Nullable String authorization) {
+    if (key == null || rejectAll || authorization == null || !authorization.startsWith("Bearer ")) {
+      return null;
+    }
+    String token = authorization.substring("Bearer ".length());
+    if (revoked.contains(token)) {
+      return null;
+    }
+    try {
+      SignedJWT jwt = SignedJWT.parse(token);
+      if (!jwt.verify(new RSASSAVerifier(key))) {
+        return null;
+      }
+      JWTClaimsSet claims = jwt.getJWTClaimsSet();
+      if (claims.getExpirationTime() == null || !clock.instant().isBefore(claims.getExpirationTime().toInstant())) {
+        return null;
+      }
+      return claims;
+    } catch (ParseException | JOSEException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static Set<String> scopes(JWTClaimsSet claims) {
+    Object scope = claims.getClaim("scope");
+    return scope instanceof String ? Set.of(((String) scope).split(" ")) : Set.of();
+  }
+
+  private static Map<String, String> query(@Nullable String raw) {
+    Map<String, String> out = new HashMap<>();
+    if (raw != null) {
+      for (String pair : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0) {
+          out.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+}
