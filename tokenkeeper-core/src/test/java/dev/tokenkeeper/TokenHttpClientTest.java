@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -144,6 +145,69 @@ class TokenHttpClientTest {
         HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[7])))).build();
     api.revoke(keeper.token().value());
     assertThat(client.send(vouched, HttpResponse.BodyHandlers.ofString()).body()).endsWith(" 7");
+  }
+
+  @Test
+  void late401_forATokenAlreadyReplaced_retriesWithTheNewerToken_withoutARefresh() throws Exception {
+    TokenHttpClient client = client(HttpClient.Redirect.NEVER);
+    AccessToken first = keeper.token();
+    CountDownLatch bodyReleased = new CountDownLatch(1);
+    AtomicBoolean firstSubscription = new AtomicBoolean(true);
+    HttpRequest.BodyPublisher slowOnce = TokenHttpClient.replayable(new HttpRequest.BodyPublisher() {
+      private final HttpRequest.BodyPublisher bytes = HttpRequest.BodyPublishers.ofString("abc");
+
+      @Override
+      public long contentLength() {
+        return bytes.contentLength();
+      }
+
+      @Override
+      public void subscribe(java.util.concurrent.Flow.Subscriber<? super java.nio.ByteBuffer> subscriber) {
+        if (firstSubscription.getAndSet(false)) {
+          CompletableFuture.runAsync(() -> {
+            try {
+              bodyReleased.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            bytes.subscribe(subscriber);
+          });
+        } else {
+          bytes.subscribe(subscriber);
+        }
+      }
+    });
+    CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+        HttpRequest.newBuilder(api.uri("/api/items")).POST(slowOnce).build(), HttpResponse.BodyHandlers.ofString());
+    // While that request (carrying the first token) is on the wire, another caller's 401 refreshes.
+    keeper.invalidate(first);
+    AccessToken second = keeper.token();
+    assertThat(second).isNotEqualTo(first);
+    api.revoke(first.value());
+    bodyReleased.countDown();
+
+    HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(tokens.tokenRequests()).isEqualTo(2); // the late 401 refreshed nothing
+    assertThat(api.authorizations()).containsExactly(first.authorizationHeader(), second.authorizationHeader());
+  }
+
+  @Test
+  void twoOrigins_eachGetsItsOwnKeepersToken() throws Exception {
+    ScriptedApiServer billing = ScriptedApiServer.start(tokens, clock);
+    try (TokenKeeper billingKeeper = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(tokens.uri())
+            .clientId("test-client").clientSecret("test-secret").scope("billing").build().clientCredentials())
+        .clock(clock).scheduler(clock::schedule).build()) {
+      TokenHttpClient client = TokenHttpClient.wrap(HttpClient.newHttpClient(), TokenPolicy.newBuilder()
+          .origin(api.origin(), keeper).origin(billing.origin(), billingKeeper).build());
+      client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString());
+      client.send(get(billing.uri("/api/invoices")), HttpResponse.BodyHandlers.ofString());
+      assertThat(api.authorizations()).containsExactly(keeper.token().authorizationHeader());
+      assertThat(billing.authorizations()).containsExactly(billingKeeper.token().authorizationHeader());
+      assertThat(keeper.token()).isNotEqualTo(billingKeeper.token());
+    } finally {
+      billing.close();
+    }
   }
 
   @Test
