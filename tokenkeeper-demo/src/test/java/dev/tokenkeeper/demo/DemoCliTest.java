@@ -1,0 +1,87 @@
+package dev.tokenkeeper.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class DemoCliTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  @Test
+  void noOptions_defaults_50Workers15Seconds3sTokensAllClients() throws Exception {
+    DemoOptions options = DemoOptions.parse();
+
+    assertThat(options).isEqualTo(new DemoOptions(50, 15, 3, List.of("none", "naive", "keeper"), false));
+  }
+
+  @Test
+  void options_bothSpellings_lastOneWins() throws Exception {
+    DemoOptions options = DemoOptions.parse("--workers", "8", "--seconds=4", "--ttl", "5",
+        "--client", "naive", "--workers=9");
+
+    assertThat(options).isEqualTo(new DemoOptions(9, 4, 5, List.of("naive"), false));
+  }
+
+  @Test
+  void clientAll_runsAllThree() throws Exception {
+    assertThat(DemoOptions.parse("--client", "ALL").clients()).containsExactly("none", "naive", "keeper");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--workers 0        | --workers must be a whole number from 1 to 500, not '0'",
+      "--workers many     | --workers must be a whole number from 1 to 500, not 'many'",
+      "--seconds -3       | --seconds must be a whole number from 1 to 3600, not '-3'",
+      "--ttl 1            | --ttl must be a whole number from 2 to 3600, not '1'",
+      "--client fancy     | --client must be none, naive, keeper or all, not 'fancy'",
+      "--seconds          | --seconds needs a value",
+      "--verbose          | unknown option '--verbose'",
+      "now                | unexpected argument 'now'",
+  })
+  void badCommandLine_exit2_oneLineErrorThenUsage_onStderr(String args, String message) {
+    int status = Demo.run(args.trim().split(" +"), print(out), print(err), false);
+
+    assertThat(status).isEqualTo(2);
+    assertThat(text(out)).isEmpty();
+    assertThat(text(err)).isEqualTo("tokenkeeper-demo: " + message + "\n" + DemoOptions.USAGE);
+    assertThatThrownBy(() -> DemoOptions.parse(args.trim().split(" +")))
+        .isInstanceOf(DemoOptions.UsageException.class).hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void help_exit0_usageOnStdout() {
+    int status = Demo.run(new String[] {"--help"}, print(out), print(err), false);
+
+    assertThat(status).isZero();
+    assertThat(text(out)).isEqualTo(DemoOptions.USAGE).contains("--workers N", "--client C");
+    assertThat(text(err)).isEmpty();
+  }
+
+  @Test
+  void shortRun_notATerminal_plainOutputWithoutEscapeCodes_tableAndSparklines_exit0() {
+    int status = Demo.run(new String[] {"--seconds", "1", "--workers", "3"}, print(out), print(err), false);
+
+    String output = text(out);
+    assertThat(status).as(output + text(err)).isZero();
+    assertThat(output).doesNotContain("\u001b");
+    assertThat(output).contains("[ 1/1 s] Tokenkeeper", "requests", "refresh calls", "reuse detections",
+        "latency p99 (ms)", "Successful requests per second", "Tokenkeeper: 0 failed requests.");
+    assertThat(text(err)).isEmpty();
+  }
+
+  private static PrintStream print(ByteArrayOutputStream bytes) {
+    return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+  }
+
+  private static String text(ByteArrayOutputStream bytes) {
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+}
