@@ -166,6 +166,14 @@ class OAuth2TokenEndpointTest {
   }
 
   @Test
+  void connectionResetMidResponse_isAnIOException_temporary() {
+    server.enqueue(Fault.resetMidResponse());
+    assertThatThrownBy(() -> endpoint().build().clientCredentials().fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL)))
+        .isInstanceOf(IOException.class)
+        .isNotInstanceOf(TokenEndpointException.class);
+  }
+
+  @Test
   void expiresInAsAString_andLowercaseBearer_areAccepted() throws Exception {
     server.enqueue(Fault.json(200, "{\"access_token\":\"opaque-1\",\"token_type\":\"bearer\",\"expires_in\":\"3600\"}"));
     TokenResponse response = endpoint().build().clientCredentials().fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL));

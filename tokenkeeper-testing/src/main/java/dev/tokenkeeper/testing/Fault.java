@@ -32,6 +32,7 @@ public final class Fault {
     EMPTY_BODY,
     JSON,
     DROP_CONNECTION,
+    RESET_MID_RESPONSE,
     OAUTH_ERROR,
     OMIT_REFRESH_TOKEN
   }
@@ -161,6 +162,15 @@ public final class Fault {
    */
   public static Fault dropConnection() {
     return new Fault(Kind.DROP_CONNECTION, 0, null, null, null, "dropConnection");
+  }
+
+  /**
+   * Answers 200 with headers that announce a full token response, sends part of the body, and
+   * closes the connection: a connection reset mid-response. The client sees an {@code
+   * IOException} after the headers arrived.
+   */
+  public static Fault resetMidResponse() {
+    return new Fault(Kind.RESET_MID_RESPONSE, 200, null, null, null, "resetMidResponse");
   }
 
   /**

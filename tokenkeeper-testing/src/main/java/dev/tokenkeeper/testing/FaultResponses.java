@@ -29,6 +29,9 @@ final class FaultResponses {
       case JSON -> Response.of(status, OAuthHttp.JSON, fault.text());
       case OAUTH_ERROR -> OAuthHttp.error(status, fault.text(), null);
       case DROP_CONNECTION -> null;
+      case RESET_MID_RESPONSE -> new Response(200,
+          Map.of("Content-Type", OAuthHttp.JSON, LoopbackHttpServer.TRUNCATE_MARKER, "true"),
+          "{\"access_token\":\"eyJhbGciOiJSUzI1NiJ9.cut".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       case DELAY, HOLD, OMIT_REFRESH_TOKEN ->
           throw new IllegalArgumentException(fault + " serves the request; it has no response");
     };

@@ -81,6 +81,25 @@ final class HttpWire {
     return new LoopbackHttpServer.Request(parts[0], path(parts[1]), headers, body, keepAlive);
   }
 
+  /** Writes the headers of {@code response} announcing twice its body, then only the body. */
+  static void writeTruncated(OutputStream out, LoopbackHttpServer.Response response, @Nullable Instant date)
+      throws IOException {
+    StringBuilder head = new StringBuilder(256);
+    head.append("HTTP/1.1 ").append(response.status()).append(' ').append(reason(response.status())).append("\r\n");
+    if (date != null) {
+      head.append("Date: ").append(httpDate(date)).append("\r\n");
+    }
+    response.headers().forEach((name, value) -> {
+      if (!name.equals(LoopbackHttpServer.TRUNCATE_MARKER)) {
+        head.append(name).append(": ").append(value).append("\r\n");
+      }
+    });
+    head.append("Content-Length: ").append(response.body().length * 2L).append("\r\n\r\n");
+    out.write(head.toString().getBytes(ISO_8859_1));
+    out.write(response.body());
+    out.flush();
+  }
+
   /** Writes {@code response}; a HEAD request and bodiless statuses get headers only. */
   static void writeResponse(
       OutputStream out,

@@ -44,6 +44,8 @@ final class LoopbackHttpServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(LoopbackHttpServer.class.getName());
   private static final long TERMINATION_WAIT_SECONDS = 5;
+  /** A response header (never sent) asking to announce more body than is sent, then close. */
+  static final String TRUNCATE_MARKER = "X-Scripted-Truncate";
 
   /** Answers one request. */
   @FunctionalInterface
@@ -179,6 +181,10 @@ final class LoopbackHttpServer implements AutoCloseable {
         Response response = dispatch(request);
         if (response == null) {
           return; // the handler asked to drop the connection
+        }
+        if (response.headers().containsKey(TRUNCATE_MARKER)) {
+          HttpWire.writeTruncated(out, response, now());
+          return; // closing the socket mid-body: the reset the fault asked for
         }
         keepAlive = request.keepAlive();
         HttpWire.writeResponse(out, request.method(), response, now(), keepAlive);
