@@ -60,7 +60,7 @@ public final class OAuth2Calls {
   }
 
   /** Parses an RFC 6749 section 5.1 success. */
-  static TokenResponse parse(HttpEndpoint.Answer answer) throws TokenEndpointException {
+  public static TokenResponse parse(HttpEndpoint.Answer answer) throws TokenEndpointException {
     Map<String, Object> json = HttpEndpoint.json(answer);
     String accessToken = HttpEndpoint.stringField(json, "access_token", answer);
     if (accessToken == null || accessToken.isEmpty()) {
