@@ -12,24 +12,29 @@ import org.jspecify.annotations.Nullable;
 /**
  * Turns a {@link TokenResponse} into an {@link AccessToken} whose expiry is on the local clock.
  *
- * <p>The remaining lifetime is the smallest of the estimates the response allows, each counted from
- * the moment the request was <em>sent</em> (never from when the answer arrived, so network time
- * only ever makes us early):
+ * <p>The clock skew (server clock minus ours) is estimated from the {@code Date} header, else the
+ * JWT's {@code iat} (or {@code nbf}), against the moment the request was sent. Both have whole-second
+ * resolution, so:
  *
  * <ul>
- *   <li>{@code exp - Date}: the JWT's expiry against the server's clock at answer time. This is the
- *       clock-skew correction: local expiry = {@code exp - skew}, skew = server clock - local clock.
- *       It also handles servers that hand out a cached, half-used token.
- *   <li>{@code exp - iat} (or {@code exp - nbf}): the lifetime the issuer gave the token.
- *   <li>{@code expires_in}: the lifetime the endpoint announced.
+ *   <li>Within ±1.5 s the clocks are taken to agree and the JWT's {@code exp} is used as it is: it
+ *       is exact on our clock, where any difference of whole seconds could be a second late.
+ *   <li>Beyond that, the remaining lifetime is the smaller of {@code exp - Date} (the expiry against
+ *       the server's clock at answer time; it also handles servers that hand out a cached,
+ *       half-used token) and {@code exp - iat}, counted from the moment the request was
+ *       <em>sent</em>: local expiry = {@code exp - skew}.
+ *   <li>{@code expires_in}, counted from the moment the request was sent (never from when the
+ *       answer arrived, so network time only makes us early), caps either.
  * </ul>
  *
- * A JWT with only {@code exp} is taken at face value (clocks assumed in sync). A token with none of
- * these has an unknown expiry.
+ * A JWT with only {@code exp} is taken at face value. A token with none of these has an unknown
+ * expiry.
  */
 public final class Expiry {
   /** Lifetimes beyond this are treated as unknown: nothing real lasts a century, and it avoids overflow. */
   static final Duration MAX_LIFETIME = Duration.ofDays(36_500);
+  /** Below this, a skew estimate is within the whole-second resolution of Date and iat: noise. */
+  private static final Duration SYNC_TOLERANCE = Duration.ofMillis(1_500);
 
   private Expiry() {}
 
@@ -50,19 +55,18 @@ public final class Expiry {
     Instant exp = jwt == null ? null : jwt.exp();
     if (exp != null) {
       Instant serverNow = response.serverDate();
-      if (serverNow != null) {
-        remaining = Duration.between(serverNow, exp);
-        skew = Duration.between(sentAt, serverNow);
-      }
       Instant issued = jwt.iat() != null ? jwt.iat() : jwt.nbf();
-      if (issued != null) {
-        remaining = min(remaining, Duration.between(issued, exp));
-        if (skew == null) {
-          skew = Duration.between(sentAt, issued);
-        }
-      }
-      if (remaining == null) {
+      Instant serverClock = serverNow != null ? serverNow : issued;
+      skew = serverClock == null ? null : Duration.between(sentAt, serverClock);
+      if (skew == null || inSync(skew)) {
+        // Clocks agree to within the one-second resolution of Date and iat: exp is exact on our
+        // clock, where a difference of whole seconds would be off by up to a second.
         remaining = Duration.between(sentAt, exp);
+      } else {
+        remaining = serverNow != null ? Duration.between(serverNow, exp) : null;
+        if (issued != null) {
+          remaining = min(remaining, Duration.between(issued, exp));
+        }
       }
     }
     if (response.expiresIn() != null) {
@@ -75,6 +79,11 @@ public final class Expiry {
     AccessToken token = new AccessToken(response.accessToken(), normalizeType(response.tokenType()),
         sentAt, expiresAt, scopes(response.scope()));
     return new Result(token, skew);
+  }
+
+  /** Skew below the resolution of {@code Date} and {@code iat} (plus some network time) is noise. */
+  static boolean inSync(Duration skew) {
+    return skew.abs().compareTo(SYNC_TOLERANCE) < 0;
   }
 
   private static Duration min(@Nullable Duration a, Duration b) {

@@ -74,6 +74,19 @@ class ExpiryTest {
   }
 
   @Test
+  void clocksInSync_subSecondSend_expIsUsedExactly_notAWholeSecondLate() {
+    // Sent at .900; the server truncates iat and Date to the second: exp - iat = 1 s would say
+    // the token lives until 12:00:01.900, but it dies at 12:00:01.
+    Instant sent = SENT.plusMillis(900);
+    long iat = SENT.getEpochSecond();
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 1) + "}"))
+        .withServerDate(SENT).withExpiresIn(Duration.ofSeconds(1));
+    Expiry.Result result = Expiry.compute(response, sent);
+    assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(1));
+    assertThat(result.skew()).isEqualTo(Duration.ofMillis(-900));
+  }
+
+  @Test
   void jwtAndExpiresIn_theEarlierWins() {
     long iat = SENT.getEpochSecond();
     TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 600) + "}"))
