@@ -50,7 +50,8 @@ final class AccessTokenMinter {
 
   /**
    * Signs an access token issued at {@code now}: {@code iat} is {@code now} in whole seconds and
-   * {@code exp} adds {@code ttl} rounded up to whole seconds.
+   * {@code exp} adds {@code ttl} rounded up to whole seconds, or is {@code now + ttl} rounded up
+   * when {@code roundExpiryUp}.
    */
   String signedJwt(
       String issuer,
@@ -59,14 +60,19 @@ final class AccessTokenMinter {
       @Nullable String clientId,
       @Nullable String scope,
       Instant now,
-      Duration ttl) {
+      Duration ttl,
+      boolean roundExpiryUp) {
     long issuedAt = now.getEpochSecond();
+    Instant end = now.plus(ttl);
+    long expiresAt = roundExpiryUp
+        ? end.getEpochSecond() + (end.getNano() > 0 ? 1 : 0)
+        : issuedAt + ceilSeconds(ttl);
     JWTClaimsSet.Builder claims =
         new JWTClaimsSet.Builder()
             .issuer(issuer)
             .subject(subject)
             .issueTime(Date.from(Instant.ofEpochSecond(issuedAt)))
-            .expirationTime(Date.from(Instant.ofEpochSecond(issuedAt + ceilSeconds(ttl))))
+            .expirationTime(Date.from(Instant.ofEpochSecond(expiresAt)))
             .jwtID(UUID.randomUUID().toString());
     if (audience != null) {
       claims.audience(audience);

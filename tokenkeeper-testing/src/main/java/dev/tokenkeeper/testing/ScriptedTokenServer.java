@@ -188,7 +188,8 @@ public final class ScriptedTokenServer implements AutoCloseable {
         settings.defaultClientId(),
         null,
         settings.clock().instant(),
-        ttl);
+        ttl,
+        settings.roundExpiryUp());
   }
 
   /**

@@ -49,6 +49,7 @@ public final class ScriptedTokenServerBuilder {
   private boolean includeExpiresIn = true;
   private boolean jwtAccessTokens = true;
   private boolean sendDateHeader = true;
+  private boolean roundExpiryUp;
 
   ScriptedTokenServerBuilder() {}
 
@@ -180,6 +181,17 @@ public final class ScriptedTokenServerBuilder {
     return this;
   }
 
+  /**
+   * Sets whether {@code exp} is rounded up to the next whole second ({@code ceil(now + ttl)}), so a
+   * token lives at least its TTL. Default false: like Spring Authorization Server and most real
+   * servers, {@code iat} is {@code now} truncated and {@code exp = iat + ttl}, so a token lives
+   * between {@code ttl - 1 s} and {@code ttl} — with 1-second tokens, anything from 0 to 1 s.
+   */
+  public ScriptedTokenServerBuilder roundExpiryUp(boolean roundUp) {
+    this.roundExpiryUp = roundUp;
+    return this;
+  }
+
   /** Sets whether token responses carry {@code expires_in} (default true). */
   public ScriptedTokenServerBuilder includeExpiresIn(boolean include) {
     this.includeExpiresIn = include;
@@ -227,7 +239,8 @@ public final class ScriptedTokenServerBuilder {
             audience,
             includeExpiresIn,
             jwtAccessTokens,
-            sendDateHeader));
+            sendDateHeader,
+            roundExpiryUp));
   }
 
   private static void requireNonEmpty(String value, String what) {

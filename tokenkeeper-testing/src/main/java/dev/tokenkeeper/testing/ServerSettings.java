@@ -23,7 +23,8 @@ record ServerSettings(
     @Nullable String audience,
     boolean includeExpiresIn,
     boolean jwtAccessTokens,
-    boolean sendDateHeader) {
+    boolean sendDateHeader,
+    boolean roundExpiryUp) {
 
   String defaultClientId() {
     return clients.keySet().iterator().next();

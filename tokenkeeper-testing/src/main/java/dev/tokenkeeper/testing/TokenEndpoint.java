@@ -164,7 +164,8 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
     Duration ttl = settings.accessTokenTtl();
     String accessToken =
         settings.jwtAccessTokens()
-            ? minter.signedJwt(issuer, settings.audience(), subject, clientId, scope, now, ttl)
+            ? minter.signedJwt(issuer, settings.audience(), subject, clientId, scope, now, ttl,
+                settings.roundExpiryUp())
             : AccessTokenMinter.randomToken();
     stats.accessTokenIssued();
     Map<String, Object> body = new LinkedHashMap<>();
