@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The body function sees the {@link TokenRequest}; when it needs a refresh token and there is
  * none, the call fails terminally (sign in first). Answers: 2xx with the configured fields is a
- * token; 400, 401, 403 and other 4xx mean the credentials were refused (terminal); 5xx, 408 and 429
- * are temporary and honour {@code Retry-After}; non-JSON and missing fields are temporary. The
+ * token; 400 and 401 mean the credentials were refused (terminal); 5xx, 429, other 4xx, non-JSON
+ * and missing fields are temporary and retried with backoff ({@code Retry-After} honoured). The
  * access token's expiry comes from its JWT {@code exp}, or from {@link Builder#expiresInField}.
  *
  * <p>Immutable and thread-safe; calls go through its own plain {@link HttpClient} that never
@@ -166,9 +166,13 @@ public final class JsonTokenEndpoint implements TokenSource {
       return this;
     }
 
-    /** The client to call the endpoint with (default: 5 s connect timeout, no redirects). */
+    /**
+     * The client to call the endpoint with (default: 5 s connect timeout, no redirects).
+     *
+     * @throws IllegalArgumentException if the client follows redirects
+     */
     public Builder httpClient(HttpClient client) {
-      this.httpClient = Objects.requireNonNull(client, "client");
+      this.httpClient = HttpEndpoint.checkNoRedirects(Objects.requireNonNull(client, "client"));
       return this;
     }
 

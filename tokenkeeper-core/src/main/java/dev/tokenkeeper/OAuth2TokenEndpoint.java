@@ -28,9 +28,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Calls go through the endpoint's own plain {@link HttpClient} (one that never follows
  * redirects, unless you give your own), never through an authenticated client. Error answers are
- * classified per RFC 6749 section 5.2: {@code invalid_grant}, {@code invalid_client}, {@code
- * unauthorized_client} and other 4xx are {@linkplain TokenEndpointException#isTerminal() terminal};
- * 5xx, 429, {@code Retry-After}, timeouts, HTML error pages and malformed JSON are temporary. A
+ * classified per RFC 6749 section 5.2: 400, 401, {@code invalid_grant}, {@code invalid_client} and
+ * {@code unauthorized_client} are {@linkplain TokenEndpointException#isTerminal() terminal}; 5xx,
+ * 429, other 4xx, redirects, timeouts, HTML error pages and malformed JSON are temporary and retried
+ * with backoff ({@code Retry-After} honoured). A
  * success without {@code token_type} is taken as Bearer; {@code expires_in} may be a number or a
  * numeric string.
  *
@@ -204,9 +205,11 @@ public final class OAuth2TokenEndpoint {
     /**
      * The client to call the endpoint with (default: 5 s connect timeout, no redirects). Never pass
      * a client that the keeper itself authenticates.
+     *
+     * @throws IllegalArgumentException if the client follows redirects
      */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      this.httpClient = HttpEndpoint.checkNoRedirects(Objects.requireNonNull(httpClient, "httpClient"));
       return this;
     }
 

@@ -10,8 +10,8 @@ import org.jspecify.annotations.Nullable;
  * it into a {@link TokenRefreshException} or a {@link ReauthenticationRequiredException}.
  *
  * <p>{@linkplain #isTerminal() Terminal} failures mean the credentials were refused (RFC 6749
- * section 5.2 {@code invalid_grant}, {@code invalid_client}, {@code unauthorized_client}, or a 4xx
- * status); everything else is temporary. The message holds the HTTP status and OAuth error code,
+ * section 5.2 {@code invalid_grant}, {@code invalid_client}, {@code unauthorized_client}, or a 400
+ * or 401 status); everything else is temporary. The message holds the HTTP status and OAuth error code,
  * never a token, secret or response body.
  */
 public final class TokenEndpointException extends IOException {

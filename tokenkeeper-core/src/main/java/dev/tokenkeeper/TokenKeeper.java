@@ -256,13 +256,21 @@ public final class TokenKeeper implements AutoCloseable {
       return this;
     }
 
-    /** Tokens the application already holds; saved to the store when the keeper is built. */
+    /**
+     * Tokens the application already holds, used when the store is empty at build time (a first
+     * start). A store that already holds tokens keeps them: they may have been rotated since these
+     * were issued. To replace stored tokens, call {@link TokenKeeper#signIn(TokenResponse)}.
+     */
     public Builder initialTokens(TokenResponse tokens) {
       this.initialTokens = Objects.requireNonNull(tokens, "tokens");
       return this;
     }
 
-    /** The clock every expiry decision reads (default the system clock). */
+    /**
+     * The clock every expiry decision reads (default the system clock). Timers (deadlines,
+     * retries) run on the {@linkplain #scheduler scheduler}, in real time unless one is given: give
+     * a clock that moves in real time, or a scheduler that follows it (as {@code TestClock} does).
+     */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -363,7 +371,7 @@ public final class TokenKeeper implements AutoCloseable {
       Engine engine = new Engine(new KeeperConfig(name, source, store, clock, s, e, timing, random,
           listener, revoker, defaultTimeout));
       TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads);
-      if (initialTokens != null) {
+      if (initialTokens != null && store.load().isEmpty()) {
         keeper.signIn(initialTokens);
       }
       return keeper;

@@ -16,6 +16,6 @@ public final class TokenTimeoutException extends TokenRefreshException {
   /** Returns an exception for a caller that waited {@code waited} without getting a token. */
   public static TokenTimeoutException waitedFor(Duration waited) {
     return new TokenTimeoutException(
-        "no valid token within " + waited.toMillis() + " ms: the refresh is still in flight");
+        "no valid token within " + waited.toMillis() + " ms: the refresh (or its retry) has not succeeded yet");
   }
 }

@@ -128,8 +128,10 @@ class OAuth2TokenEndpointTest {
         Arguments.of(Fault.invalidClient(), true, 401, "invalid_client"),
         Arguments.of(Fault.oauthError(400, "unauthorized_client"), true, 400, "unauthorized_client"),
         Arguments.of(Fault.oauthError(503, "temporarily_unavailable"), false, 503, "temporarily_unavailable"),
-        Arguments.of(Fault.status(404), true, 404, "HTTP 404"),
-        Arguments.of(Fault.status(302), true, 302, "redirect"));
+        Arguments.of(Fault.oauthError(400, "invalid_request"), true, 400, "invalid_request"),
+        Arguments.of(Fault.status(403), false, 403, "HTTP 403"),
+        Arguments.of(Fault.status(404), false, 404, "HTTP 404"),
+        Arguments.of(Fault.status(302), false, 302, "redirect"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -226,6 +228,16 @@ class OAuth2TokenEndpointTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("clientId");
     assertThatThrownBy(() -> endpoint().parameter("grant_type", "x")).hasMessageContaining("grant_type");
     assertThatThrownBy(() -> endpoint().build().revoker()).hasMessageContaining("revocationEndpoint");
+  }
+
+  @Test
+  void aClientThatFollowsRedirects_isRefused() {
+    java.net.http.HttpClient following = java.net.http.HttpClient.newBuilder()
+        .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+    assertThatThrownBy(() -> endpoint().httpClient(following)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NEVER");
+    assertThatThrownBy(() -> JsonTokenEndpoint.newBuilder(server.uri()).httpClient(following))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -249,6 +249,14 @@ class TokenHttpClientTest {
   }
 
   @Test
+  void redirectTheClientWillNotFollow_reachesTheCallerWithItsBody() throws Exception {
+    HttpResponse<String> response = client(HttpClient.Redirect.NORMAL)
+        .send(get(api.redirect(302, URI.create("ftp://127.0.0.1/file"))), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(302);
+    assertThat(response.body()).isNotNull();
+  }
+
+  @Test
   void requestsToOtherOrigins_goOutUntouched() throws Exception {
     TokenHttpClient client = client(HttpClient.Redirect.NORMAL);
     client.send(get(other.uri("/anything")), HttpResponse.BodyHandlers.ofString());

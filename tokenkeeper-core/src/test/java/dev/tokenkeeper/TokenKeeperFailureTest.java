@@ -207,9 +207,9 @@ class TokenKeeperFailureTest {
 
       clock.advance(Duration.ofMillis(1_999));
       assertThat(impatient).isNotDone();
-      clock.advance(Duration.ofMillis(1));
-      assertThat(impatient).isCompletedExceptionally();
-      assertThatThrownBy(impatient::join).hasCauseInstanceOf(TokenTimeoutException.class);
+      clock.advance(Duration.ofMillis(1)); // the timeout is handed to the keeper's executor
+      assertThat(impatient).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(Exception.class)
+          .withCauseInstanceOf(TokenTimeoutException.class);
 
       release.countDown();
       assertThat(patient.get(10, TimeUnit.SECONDS).value()).isEqualTo("access-1");
@@ -387,6 +387,106 @@ class TokenKeeperFailureTest {
     try (TokenKeeper keeper = keeper(source, clock).executor(Runnable::run).build()) {
       assertThatThrownBy(() -> keeper.token(Duration.ZERO)).isInstanceOf(TokenRefreshException.class)
           .hasMessageContaining("already expired");
+    }
+  }
+
+  @Test
+  void signInWhileARefreshIsInFlight_theNewSessionKeepsTheStoreAndTheToken() throws Exception {
+    TokenStore store = TokenStore.inMemory();
+    try (TokenKeeper keeper = keeper(source, clock).store(store).initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      CountDownLatch release = source.hold();
+      CompletableFuture<AccessToken> waiter = keeper.tokenAsync(Duration.ofMinutes(1));
+      assertThat(source.entered.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+      keeper.signIn(TokenResponse.bearer("bob").withExpiresIn(TTL).withRefreshToken("bob-refresh"));
+      release.countDown(); // the old session's refresh (access-1 / refresh-1) returns now
+
+      assertThat(waiter.get(10, TimeUnit.SECONDS).value()).isEqualTo("bob");
+      assertThat(keeper.token().value()).isEqualTo("bob");
+      assertThat(store.load().refreshToken()).isEqualTo(new RefreshToken("bob-refresh"));
+      assertThat(store.load().accessToken().value()).isEqualTo("bob");
+    }
+  }
+
+  @Test
+  void signOutWhileARefreshIsInFlight_theStoreStaysEmpty() throws Exception {
+    TokenStore store = TokenStore.inMemory();
+    // Refreshes run on the thread that needs them, so joining that thread means the refresh is over.
+    try (TokenKeeper keeper = keeper(source, clock).store(store).executor(Runnable::run)
+        .initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      CountDownLatch release = source.hold();
+      Thread caller = new Thread(() -> keeper.tokenAsync(Duration.ofMinutes(1)));
+      caller.start();
+      assertThat(source.entered.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+      keeper.signOut();
+      release.countDown(); // the refresh returns access-1 / refresh-1 after the sign-out
+      caller.join(10_000);
+      assertThat(caller.isAlive()).isFalse();
+
+      assertThat(store.load().isEmpty()).isTrue();
+      assertThatThrownBy(keeper::token).isInstanceOf(ReauthenticationRequiredException.class);
+    }
+  }
+
+  @Test
+  void retryScheduledBeforeSignOut_neverRunsInTheNextSession() {
+    source.then(new ConnectException("refused"));
+    try (TokenKeeper keeper = keeper(source, clock).executor(Runnable::run).initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      CompletableFuture<AccessToken> waiter = keeper.tokenAsync(Duration.ofSeconds(30)); // fails; retry in 1 s
+      assertThat(source.calls).hasValue(1);
+      keeper.signOut();
+      assertThat(waiter).isCompletedExceptionally();
+      keeper.signIn(TokenResponse.bearer("bob").withExpiresIn(TTL).withRefreshToken("bob-refresh"));
+      clock.advance(Duration.ofSeconds(5)); // the old retry's timer fires
+      assertThat(source.calls).hasValue(1);
+      assertThat(keeper.token().value()).isEqualTo("bob");
+    }
+  }
+
+  @Test
+  void listenerThrowingAnError_doesNotWedgeTheKeeper() {
+    source.then(new ConnectException("refused"));
+    TokenListener broken = new TokenListener() {
+      @Override
+      public void onRefreshFailed(RefreshFailed event) {
+        throw new NoClassDefFoundError("io/metrics/Counter");
+      }
+    };
+    try (TokenKeeper keeper = keeper(source, clock).executor(Runnable::run).listener(broken)
+        .initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      assertThatThrownBy(() -> keeper.token(Duration.ZERO)).isInstanceOf(TokenRefreshException.class);
+      clock.advance(Duration.ofSeconds(2));
+      assertThat(keeper.token().value()).isEqualTo("access-2");
+    }
+  }
+
+  @Test
+  void foreverTimeouts_andHugeBackoffs_doNotOverflow() throws Exception {
+    try (TokenKeeper keeper = keeper(source, clock).defaultTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+        .backoff(Duration.ofSeconds(1), Duration.ofMillis(Long.MAX_VALUE))
+        .maxRetryAfter(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+        .initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      assertThat(keeper.tokenAsync(java.time.temporal.ChronoUnit.FOREVER.getDuration()).get(10, TimeUnit.SECONDS).value())
+          .isEqualTo("access-1");
+      clock.advance(TTL);
+      assertThat(keeper.token().value()).isEqualTo("access-2");
+    }
+  }
+
+  @Test
+  void initialTokens_doNotOverwriteAStoreThatHasTokens() {
+    TokenStore store = TokenStore.inMemory();
+    try (TokenKeeper first = keeper(source, clock).store(store).initialTokens(initial()).build()) {
+      clock.advance(TTL);
+      first.token(); // rotated: refresh-1 in the store
+    }
+    try (TokenKeeper second = keeper(source, clock).store(store).initialTokens(initial()).build()) {
+      assertThat(second.token().value()).isEqualTo("access-1");
+      assertThat(store.load().refreshToken()).isEqualTo(new RefreshToken("refresh-1"));
     }
   }
 

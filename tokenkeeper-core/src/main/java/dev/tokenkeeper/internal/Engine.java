@@ -60,9 +60,11 @@ public final class Engine {
   static final class Flight {
     final CompletableFuture<Snapshot> result = new CompletableFuture<>();
     final TokenRequest.Reason reason;
+    final long session;
 
-    Flight(TokenRequest.Reason reason) {
+    Flight(TokenRequest.Reason reason, long session) {
       this.reason = reason;
+      this.session = session;
     }
   }
 
@@ -148,13 +150,29 @@ public final class Engine {
 
   private CompletableFuture<AccessToken> acquire(Duration timeout) {
     long now = clock.millis();
-    Waiter waiter = new Waiter(now + timeout.toMillis(), timeout);
+    Waiter waiter = new Waiter(Durations.plus(now, timeout), timeout);
     attempt(waiter);
     if (!waiter.isDone()) {
-      Future<?> timer = scheduler.schedule(waiter::timeOut, timeout);
-      waiter.whenComplete((token, failure) -> timer.cancel(false));
+      try {
+        // The caller's callbacks run where the future completes: hand the timeout to the executor
+        // so one blocking callback cannot hold up every other deadline on the timer thread.
+        Future<?> timer = scheduler.schedule(() -> dispatchTimeout(waiter), timeout);
+        waiter.whenComplete((token, failure) -> timer.cancel(false));
+      } catch (RejectedExecutionException e) {
+        waiter.completeExceptionally(closedException());
+      } catch (RuntimeException e) {
+        waiter.completeExceptionally(e); // a broken scheduler must not leave a caller without a deadline
+      }
     }
     return waiter;
+  }
+
+  private void dispatchTimeout(Waiter waiter) {
+    try {
+      executor.execute(waiter::timeOut);
+    } catch (RejectedExecutionException e) {
+      waiter.timeOut();
+    }
   }
 
   /** A caller waiting for a token until its own deadline. */
@@ -224,7 +242,7 @@ public final class Engine {
 
   /** Starts a refresh, or returns the one in flight. */
   private Flight startFlight(Snapshot base, TokenRequest.Reason reason, long delayMillis) {
-    Flight mine = new Flight(reason);
+    Flight mine = new Flight(reason, base.session);
     while (!inFlight.compareAndSet(null, mine)) {
       Flight other = inFlight.get();
       if (other != null) {
@@ -233,10 +251,21 @@ public final class Engine {
     }
     // A refresh may have finished between our read of `current` and winning the slot. Its token is
     // here already; calling the endpoint again would burn a (rotating) refresh token for nothing.
+    long now = clock.millis();
     Snapshot latest = current.get();
-    if (latest != base && latest.usableAt(clock.millis())) {
+    if (latest != base && latest.usableAt(now)) {
       complete(mine, latest);
       return mine;
+    }
+    // A refresh may also have failed meanwhile: its backoff (written before it cleared the slot)
+    // holds for us too.
+    long next = nextAttemptAt;
+    if (next > now) {
+      if (reason == TokenRequest.Reason.PROACTIVE && latest.usableAt(now)) {
+        complete(mine, latest);
+        return mine;
+      }
+      delayMillis = Math.max(delayMillis, next - now);
     }
     try {
       if (delayMillis > 0) {
@@ -259,9 +288,16 @@ public final class Engine {
   }
 
   private void run(Flight flight) {
+    if (flight.result.isDone() || inFlight.get() != flight) {
+      return; // failed by sign-out or close while it waited for its backoff
+    }
     Snapshot base = current.get();
     try {
-      if (base.closed) {
+      if (base.usableAt(clock.millis()) && !base.rejected
+          && (flight.reason != TokenRequest.Reason.PROACTIVE || base.session != flight.session)) {
+        // A sign-in (or another writer) supplied a usable token while this flight waited.
+        complete(flight, base);
+      } else if (base.closed) {
         fail(flight, closedException());
       } else if (base.ended != null) {
         fail(flight, base.endException());
@@ -270,7 +306,13 @@ public final class Engine {
       }
     } catch (Throwable t) {
       // Whatever happens, the slot is released and the waiters hear about it.
-      onTemporaryFailure(flight, t, clock.millis());
+      try {
+        onTemporaryFailure(flight, t, clock.millis());
+      } finally {
+        if (!flight.result.isDone()) {
+          fail(flight, TokenRefreshException.refreshFailed(null, t));
+        }
+      }
       if (t instanceof Error) {
         throw (Error) t;
       }
@@ -312,6 +354,11 @@ public final class Engine {
     // Save first: a rotated refresh token must be in the store before anyone uses the new access
     // token, or a crash now would leave the store holding a refresh token the server has retired.
     Snapshot next = save(base, token, refresh);
+    if (next == null) {
+      LOG.log(Level.DEBUG, () -> config.name() + ": refresh finished after a sign-in or sign-out; result dropped");
+      complete(flight, current.get());
+      return;
+    }
     failures = 0;
     nextAttemptAt = Long.MIN_VALUE;
     lastFailure = null;
@@ -352,7 +399,7 @@ public final class Engine {
       complete(flight, current.get());
       return true;
     }
-    if (adopted.usableAt(now)) {
+    if (adopted.usableAt(clock.millis())) {
       complete(flight, adopted);
     } else {
       fetch(flight, adopted, false);
@@ -382,7 +429,7 @@ public final class Engine {
         ? ((TokenEndpointException) cause).retryAfter().orElse(null) : null;
     long delay = timing.backoffMillis(attempt, retryAfter, random);
     lastFailure = cause;
-    nextAttemptAt = now + delay; // before the slot clears, so the next caller sees the backoff
+    nextAttemptAt = Durations.plus(now, delay); // before the slot clears, so the next caller sees the backoff
     String failure = Failures.describe(cause);
     LOG.log(Level.WARNING, config.name() + ": token refresh failed (attempt " + attempt
         + ", next in " + delay + " ms): " + failure);
@@ -393,8 +440,11 @@ public final class Engine {
 
   // ------------------------------------------------------------------------------ state changes
 
-  /** Saves the new tokens (compare-and-set) and returns the snapshot to publish. */
-  private Snapshot save(Snapshot base, AccessToken token, @Nullable RefreshToken refresh) {
+  /**
+   * Saves the new tokens (compare-and-set) and returns the snapshot to publish, or null when a
+   * sign-in or sign-out happened meanwhile: then the store belongs to the newer session.
+   */
+  private @Nullable Snapshot save(Snapshot base, AccessToken token, @Nullable RefreshToken refresh) {
     TokenStore store = config.store();
     long expected = base.storeVersion;
     for (int i = 0; i < 3; i++) {
@@ -403,9 +453,13 @@ public final class Engine {
         if (store.compareAndSet(expected, replacement)) {
           return Snapshot.active(token, refresh, timing.windows(token, random), expected + 1, base.session);
         }
+        // Sign-in and sign-out move to a new session before they write: check after every failure.
+        if (current.get().session != base.session) {
+          return null;
+        }
         StoredTokens latest = store.load();
         Snapshot theirs = snapshotOf(latest, base.session);
-        if (theirs.usableAt(clock.millis()) && current.get().session == base.session) {
+        if (theirs.usableAt(clock.millis())) {
           // Another writer stored a valid token meanwhile; theirs wins, ours is dropped.
           return theirs;
         }
@@ -479,19 +533,18 @@ public final class Engine {
     Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt));
     AccessToken token = result.token();
     RefreshToken refresh = response.refreshToken() == null ? null : new RefreshToken(response.refreshToken());
+    // New session first, store second: a refresh of the old session that finishes now sees the
+    // session change before it may write, and drops its result instead of overwriting ours.
+    long session = beginSession();
     StoredTokens written = write(token, refresh);
-    skew = result.skew();
+    Snapshot next = Snapshot.active(token, refresh, timing.windows(token, random), written.version(), session);
     for (;;) {
       Snapshot s = current.get();
-      if (s.closed) {
-        throw closedException();
-      }
-      Snapshot next = Snapshot.active(token, refresh, timing.windows(token, random), written.version(),
-          s.session + 1);
-      if (current.compareAndSet(s, next)) {
-        break;
+      if (s.session != session || s.closed || current.compareAndSet(s, next)) {
+        break; // a later sign-in, sign-out or close wins over this one
       }
     }
+    skew = result.skew();
     failures = 0;
     nextAttemptAt = Long.MIN_VALUE;
     lastFailure = null;
@@ -499,13 +552,26 @@ public final class Engine {
     return token;
   }
 
+  /** Moves to a new session, keeping the tokens for now; returns its number. */
+  private long beginSession() {
+    for (;;) {
+      Snapshot s = current.get();
+      if (s.closed) {
+        throw closedException();
+      }
+      Snapshot next = s.nextSession();
+      if (current.compareAndSet(s, next)) {
+        return next.session;
+      }
+    }
+  }
+
   /** Ends the session and clears the store; returns the refresh token to revoke, if any. */
   public @Nullable RefreshToken signOut() {
-    StoredTokens written = write(null, null);
     Snapshot before;
     for (;;) {
       before = current.get();
-      if (current.compareAndSet(before, before.signedOut(written.version()))) {
+      if (current.compareAndSet(before, before.signedOut(before.storeVersion))) {
         break;
       }
     }
@@ -513,6 +579,7 @@ public final class Engine {
     if (flight != null) {
       fail(flight, ReauthenticationRequiredException.of(Reason.SIGNED_OUT, null));
     }
+    write(null, null);
     LOG.log(Level.DEBUG, () -> config.name() + ": signed out");
     return before.refreshToken;
   }
@@ -606,7 +673,9 @@ public final class Engine {
   private void notify(java.util.function.Consumer<TokenListener> event) {
     try {
       event.accept(listener);
-    } catch (RuntimeException e) {
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) { // LinkageError from a metrics library included: documented as swallowed
       LOG.log(Level.WARNING, config.name() + ": TokenListener " + listener.getClass().getName()
           + " threw " + e.getClass().getName() + "; ignored");
     }

@@ -45,6 +45,19 @@ public final class HttpEndpoint {
     }
   }
 
+  /**
+   * Checks that {@code client} does not follow redirects by itself: a 307 or 308 would re-send the
+   * form, with its refresh token or client secret, to wherever the {@code Location} points.
+   */
+  public static HttpClient checkNoRedirects(HttpClient client) {
+    if (client.followRedirects() != HttpClient.Redirect.NEVER) {
+      throw new IllegalArgumentException("the token endpoint's HttpClient follows redirects ("
+          + client.followRedirects() + "): credentials could be re-sent to another host."
+          + " Build it with followRedirects(HttpClient.Redirect.NEVER).");
+    }
+    return client;
+  }
+
   /** A client that never follows redirects: credentials must not be re-sent to another origin. */
   public static HttpClient defaultClient() {
     return HttpClient.newBuilder()
@@ -120,25 +133,32 @@ public final class HttpEndpoint {
     }
   }
 
+  /** OAuth 2.0 error codes (RFC 6749 5.2) that mean the credentials or grant were refused. */
+  private static final java.util.Set<String> REFUSALS = java.util.Set.of("invalid_grant",
+      "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope");
+
   /**
-   * Classifies an answer that is not a success: 5xx, 408, 425, 429 and {@code
-   * temporarily_unavailable}/{@code slow_down} are temporary; other 4xx mean the credentials or the
-   * request were refused (terminal); 3xx is a misconfigured endpoint (terminal).
+   * Classifies an answer that is not a success. Terminal (the session is over): 400 and 401, and
+   * any answer naming {@code invalid_grant}, {@code invalid_client}, {@code unauthorized_client},
+   * {@code unsupported_grant_type} or {@code invalid_scope}. Everything else is temporary: 5xx, 408,
+   * 429 and {@code temporarily_unavailable} honour {@code Retry-After}; a 403 from a firewall, a 404
+   * or 405 during a deploy and a redirect are retried with backoff rather than logging every client
+   * out.
    */
   public static TokenEndpointException failure(Answer answer, @Nullable Map<String, Object> json) {
     int status = answer.status();
     String error = json == null ? null : safeErrorCode(json.get("error"));
     String what = "token endpoint answered " + answer.describe() + (error == null ? "" : " error=" + error);
-    if (status >= 500 || status == 408 || status == 425 || status == 429
-        || "temporarily_unavailable".equals(error) || "slow_down".equals(error)) {
-      return TokenEndpointException.unavailable(status, error, answer.retryAfter(), what);
-    }
-    if (status >= 400) {
+    boolean temporaryError = "temporarily_unavailable".equals(error) || "slow_down".equals(error);
+    if (!temporaryError && (status == 400 || status == 401 || error != null && REFUSALS.contains(error))) {
       return TokenEndpointException.rejected(status, error, what);
     }
-    if (status >= 300) {
-      return TokenEndpointException.rejected(status, null,
-          what + ": a redirect; configure the endpoint's final URI (credentials are never re-sent)");
+    if (status >= 300 && status < 400) {
+      what += ": a redirect; configure the endpoint's final URI (credentials are never re-sent)";
+      return TokenEndpointException.unavailable(status, error, null, what);
+    }
+    if (status >= 400) {
+      return TokenEndpointException.unavailable(status, error, answer.retryAfter(), what);
     }
     return TokenEndpointException.invalidResponse(status, what, null);
   }

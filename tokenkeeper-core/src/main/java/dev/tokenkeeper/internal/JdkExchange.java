@@ -61,7 +61,8 @@ public final class JdkExchange {
       return hop.response; // the keeper is invalidated; the caller decides what to do with the body
     }
     closeBody(hop.response);
-    Hop<T> second = sendOnce(hop.request, handler, hop.keeper, token(hop.keeper));
+    // The retry follows no redirects (MAX_REDIRECTS hops already "used"): its answer is final.
+    Hop<T> second = sendOnce(hop.request, handler, hop.keeper, token(hop.keeper), MAX_REDIRECTS);
     if (rejected(second)) {
       hop.keeper.reportRejectedAfterRefresh(second.token);
     }
@@ -73,8 +74,8 @@ public final class JdkExchange {
     HttpRequest current = request;
     for (int hops = 0; ; hops++) {
       TokenKeeper keeper = policy.keeperFor(current.uri());
-      Hop<T> hop = sendOnce(current, handler, keeper, keeper == null ? null : token(keeper));
-      HttpRequest next = hops < MAX_REDIRECTS ? redirect(hop) : null;
+      Hop<T> hop = sendOnce(current, handler, keeper, keeper == null ? null : token(keeper), hops);
+      HttpRequest next = redirect(hop, hops);
       if (next == null) {
         return hop;
       }
@@ -83,8 +84,8 @@ public final class JdkExchange {
   }
 
   private <T> Hop<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler,
-      @Nullable TokenKeeper keeper, @Nullable AccessToken token) throws IOException, InterruptedException {
-    HttpResponse<T> response = client().send(withToken(request, token), discardRedirects(handler));
+      @Nullable TokenKeeper keeper, @Nullable AccessToken token, int hops) throws IOException, InterruptedException {
+    HttpResponse<T> response = client().send(withToken(request, token), discardRedirects(handler, request, hops));
     return new Hop<>(request, response, keeper, token);
   }
 
@@ -117,7 +118,7 @@ public final class JdkExchange {
         return CompletableFuture.completedFuture(hop.response);
       }
       closeBody(hop.response);
-      return onceAsync(hop.request, handler, null, hop.keeper).thenApply(second -> {
+      return onceAsync(hop.request, handler, null, hop.keeper, MAX_REDIRECTS).thenApply(second -> {
         if (rejected(second)) {
           hop.keeper.reportRejectedAfterRefresh(second.token);
         }
@@ -128,14 +129,14 @@ public final class JdkExchange {
 
   private <T> CompletableFuture<Hop<T>> followAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
       HttpResponse.@Nullable PushPromiseHandler<T> push, int hops) {
-    return onceAsync(request, handler, push, policy.keeperFor(request.uri())).thenCompose(hop -> {
-      HttpRequest next = hops < MAX_REDIRECTS ? redirect(hop) : null;
+    return onceAsync(request, handler, push, policy.keeperFor(request.uri()), hops).thenCompose(hop -> {
+      HttpRequest next = redirect(hop, hops);
       return next == null ? CompletableFuture.completedFuture(hop) : followAsync(next, handler, null, hops + 1);
     });
   }
 
   private <T> CompletableFuture<Hop<T>> onceAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
-      HttpResponse.@Nullable PushPromiseHandler<T> push, @Nullable TokenKeeper keeper) {
+      HttpResponse.@Nullable PushPromiseHandler<T> push, @Nullable TokenKeeper keeper, int hops) {
     CompletableFuture<@Nullable AccessToken> token = keeper == null
         ? CompletableFuture.completedFuture(null)
         : keeper.tokenAsync().handle((t, failure) -> {
@@ -148,7 +149,7 @@ public final class JdkExchange {
         });
     return token.thenCompose(t -> {
       HttpRequest sent = withToken(request, t);
-      HttpResponse.BodyHandler<T> body = discardRedirects(handler);
+      HttpResponse.BodyHandler<T> body = discardRedirects(handler, request, hops);
       CompletableFuture<HttpResponse<T>> response = push == null
           ? client().sendAsync(sent, body) : client().sendAsync(sent, body, push);
       return response.thenApply(r -> new Hop<>(request, r, keeper, t));
@@ -195,33 +196,52 @@ public final class JdkExchange {
     return twin;
   }
 
-  /** The request for the redirect {@code hop} answered, as the wrapped client would follow it; or null. */
-  private @Nullable HttpRequest redirect(Hop<?> hop) {
+  /**
+   * Where an answer redirects to, if the wrapped client would follow it from {@code request} after
+   * {@code hops} redirects (its redirect policy, at most {@link #MAX_REDIRECTS}, never https to http
+   * under {@code NORMAL}); null when the answer goes back to the caller as it is.
+   */
+  private @Nullable URI followTarget(HttpRequest request, int status, java.net.http.HttpHeaders headers, int hops) {
     HttpClient.Redirect mode = delegate.followRedirects();
-    int status = hop.response.statusCode();
-    if (mode == HttpClient.Redirect.NEVER || !isFollowed(status)) {
+    if (mode == HttpClient.Redirect.NEVER || hops >= MAX_REDIRECTS || !isFollowed(status)) {
       return null;
     }
-    Optional<String> location = hop.response.headers().firstValue("Location");
+    Optional<String> location = headers.firstValue("Location");
     if (location.isEmpty()) {
       return null;
     }
     URI target;
     try {
-      target = hop.request.uri().resolve(location.get());
+      target = request.uri().resolve(location.get());
     } catch (IllegalArgumentException e) {
       return null;
     }
     String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")
+    if (!scheme.equals("http") && !scheme.equals("https") || target.getHost() == null
         || mode == HttpClient.Redirect.NORMAL && scheme.equals("http")
-            && "https".equalsIgnoreCase(hop.request.uri().getScheme())) {
+            && "https".equalsIgnoreCase(request.uri().getScheme())) {
       return null;
     }
+    return target;
+  }
+
+  /** The request for the redirect {@code hop} answered, as the wrapped client would follow it; or null. */
+  private @Nullable HttpRequest redirect(Hop<?> hop, int hops) {
+    URI target = followTarget(hop.request, hop.response.statusCode(), hop.response.headers(), hops);
+    if (target == null) {
+      return null;
+    }
+    int status = hop.response.statusCode();
     String method = hop.request.method();
     boolean toGet = status == 303 && !method.equals("HEAD") || (status == 301 || status == 302) && method.equals("POST");
-    // Never carry the caller's own headers' Authorization onward; the next hop gets its own token.
-    HttpRequest.Builder next = HttpRequest.newBuilder(hop.request, (name, value) -> !name.equalsIgnoreCase("Authorization"))
+    boolean crossOrigin = !TokenPolicy.sameOrigin(hop.request.uri(), target);
+    // Authorization never goes on (the next hop gets its own origin's token, if any); cookies do not
+    // cross origins (the client's CookieHandler supplies the right ones); a body's headers do not
+    // outlive the body.
+    HttpRequest.Builder next = HttpRequest.newBuilder(hop.request, (name, value) ->
+        !name.equalsIgnoreCase("Authorization")
+            && !(crossOrigin && name.equalsIgnoreCase("Cookie"))
+            && !(toGet && (name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Encoding"))))
         .uri(target);
     if (toGet) {
       next.method("GET", HttpRequest.BodyPublishers.noBody());
@@ -234,12 +254,16 @@ public final class JdkExchange {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
   }
 
-  /** Bodies of redirects we will follow are discarded, as the JDK does, not fed to the caller's handler. */
-  private <T> HttpResponse.BodyHandler<T> discardRedirects(HttpResponse.BodyHandler<T> handler) {
+  /**
+   * Bodies of redirects that will be followed are discarded, as the JDK does; every other answer,
+   * a redirect that is not followed included, goes to the caller's handler.
+   */
+  private <T> HttpResponse.BodyHandler<T> discardRedirects(HttpResponse.BodyHandler<T> handler,
+      HttpRequest request, int hops) {
     if (delegate.followRedirects() == HttpClient.Redirect.NEVER) {
       return handler;
     }
-    return info -> isFollowed(info.statusCode()) && info.headers().firstValue("Location").isPresent()
+    return info -> followTarget(request, info.statusCode(), info.headers(), hops) != null
         ? HttpResponse.BodySubscribers.replacing(null) : handler.apply(info);
   }
 

@@ -28,17 +28,21 @@ public final class OwnedThreads {
   }
 
   public Scheduler scheduler() {
-    return (task, delay) -> timers.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    // TimeUnit.convert saturates: a timeout of ChronoUnit.FOREVER is a very long wait, not an error.
+    return (task, delay) -> timers.schedule(task, TimeUnit.NANOSECONDS.convert(delay), TimeUnit.NANOSECONDS);
   }
 
   public Executor executor() {
     return workers;
   }
 
-  /** Stops both pools; a refresh blocked in I/O is interrupted. */
+  /**
+   * Stops both pools. A refresh in flight is not interrupted: if the server has already rotated
+   * the refresh token, the new one must still reach the store. Its daemon thread ends with it.
+   */
   public void shutdown() {
     timers.shutdownNow();
-    workers.shutdownNow();
+    workers.shutdown();
   }
 
   /** Waits for the owned threads to end; for tests that check for leaks. */

@@ -83,6 +83,12 @@ final class Snapshot {
         rejected, closed);
   }
 
+  /** The same state in the next session: a sign-in has begun. */
+  Snapshot nextSession() {
+    return new Snapshot(token, refreshToken, staleAt, expiredAt, storeVersion, session + 1, ended,
+        endCause, rejected, closed);
+  }
+
   Snapshot signedOut(long storeVersion) {
     return new Snapshot(null, null, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion, session + 1,
         ReauthenticationRequiredException.Reason.SIGNED_OUT, null, false, closed);

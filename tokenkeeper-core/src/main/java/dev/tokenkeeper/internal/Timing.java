@@ -37,8 +37,8 @@ public record Timing(double refreshAheadRatio, Duration maxRefreshAhead, double 
     long obtained = token.obtainedAt().toEpochMilli();
     long expires = token.expiresAt().toEpochMilli();
     long lifetime = expires - obtained;
-    long expiredAt = expires - Math.min(leeway.toMillis(), lifetime / 10);
-    long ahead = Math.min(maxRefreshAhead.toMillis(), (long) (lifetime * refreshAheadRatio));
+    long expiredAt = expires - Math.min(Durations.millis(leeway), lifetime / 10);
+    long ahead = Math.min(Durations.millis(maxRefreshAhead), (long) (lifetime * refreshAheadRatio));
     long extra = (long) (ahead * jitter * random.nextDouble());
     long staleAt = Math.max(obtained, expiredAt - ahead - extra);
     return new long[] {staleAt, expiredAt};
@@ -46,15 +46,15 @@ public record Timing(double refreshAheadRatio, Duration maxRefreshAhead, double 
 
   /** Backoff in millis after {@code attempt} consecutive failures, at least the server's {@code retryAfter}. */
   long backoffMillis(int attempt, @Nullable Duration retryAfter, RandomGenerator random) {
-    long max = backoffMax.toMillis();
-    long delay = backoffInitial.toMillis();
+    long max = Durations.millis(backoffMax);
+    long delay = Durations.millis(backoffInitial);
     for (int i = 1; i < attempt && delay < max; i++) {
-      delay *= 2;
+      delay = delay > max / 2 ? max : delay * 2;
     }
     delay = Math.min(delay, max);
     delay -= (long) (delay * jitter * random.nextDouble());
     if (retryAfter != null) {
-      delay = Math.max(delay, Math.min(retryAfter.toMillis(), maxRetryAfter.toMillis()));
+      delay = Math.max(delay, Math.min(Durations.millis(retryAfter), Durations.millis(maxRetryAfter)));
     }
     return Math.max(delay, 1);
   }

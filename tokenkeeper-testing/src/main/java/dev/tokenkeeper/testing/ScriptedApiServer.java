@@ -49,6 +49,9 @@ import org.jspecify.annotations.Nullable;
  * #close()} stops at once.
  */
 public final class ScriptedApiServer implements AutoCloseable {
+  /** How many {@code Authorization} headers {@link #authorizations()} keeps (the first ones). */
+  public static final int MAX_RECORDED = 10_000;
+
   private final @Nullable RSAPublicKey key;
   private final InstantSource clock;
   private final HttpServer http;
@@ -120,7 +123,7 @@ public final class ScriptedApiServer implements AutoCloseable {
     this.rejectAll = reject;
   }
 
-  /** Returns every {@code Authorization} header value received, in order. */
+  /** Returns the {@code Authorization} header values received, in order; the first {@link #MAX_RECORDED}. */
   public List<String> authorizations() {
     synchronized (authorizations) {
       return List.copyOf(authorizations);
@@ -159,7 +162,11 @@ public final class ScriptedApiServer implements AutoCloseable {
       byte[] body = exchange.getRequestBody().readAllBytes();
       String authorization = exchange.getRequestHeaders().getFirst("Authorization");
       if (authorization != null) {
-        authorizations.add(authorization);
+        synchronized (authorizations) {
+          if (authorizations.size() < MAX_RECORDED) { // bounded, so long soaks do not fill the heap
+            authorizations.add(authorization);
+          }
+        }
       }
       String path = exchange.getRequestURI().getPath();
       if (path.equals("/redirect")) {

@@ -29,6 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * time while it runs. Thread-safe; millisecond resolution.
  */
 public final class TestClock implements InstantSource {
+  /** Delays beyond ~292 million years are treated as that: they never come due in a test. */
+  private static final Duration FOREVER = Duration.ofMillis(Long.MAX_VALUE / 4);
   private final AtomicLong millis;
   private final ReentrantLock lock = new ReentrantLock();
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
@@ -102,7 +104,8 @@ public final class TestClock implements InstantSource {
     Objects.requireNonNull(delay, "delay");
     lock.lock();
     try {
-      Task t = new Task(task, millis.get() + Math.max(0, delay.toMillis()), sequence++);
+      long delayMillis = delay.isNegative() ? 0 : delay.compareTo(FOREVER) >= 0 ? FOREVER.toMillis() : delay.toMillis();
+      Task t = new Task(task, millis.get() + delayMillis, sequence++);
       tasks.add(t);
       return t;
     } finally {

@@ -1,0 +1,32 @@
+package dev.tokenkeeper.internal;
+
+import java.time.Duration;
+
+/** Time arithmetic that saturates instead of overflowing: {@code ChronoUnit.FOREVER} is a valid timeout. */
+final class Durations {
+  private Durations() {}
+
+  /** {@code d} in millis, clamped to the range of a long. */
+  static long millis(Duration d) {
+    try {
+      return d.toMillis();
+    } catch (ArithmeticException e) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /** {@code epochMillis + d}, clamped to the range of a long. */
+  static long plus(long epochMillis, Duration d) {
+    return plus(epochMillis, millis(d));
+  }
+
+  /** {@code a + b}, clamped to the range of a long. */
+  static long plus(long a, long b) {
+    long sum = a + b;
+    // Overflow only when both have the same sign and the sum's sign differs.
+    if (((a ^ sum) & (b ^ sum)) < 0) {
+      return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    return sum;
+  }
+}
