@@ -22,9 +22,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>Beyond that, the remaining lifetime is the smaller of {@code exp - Date} (the expiry against
  *       the server's clock at answer time; it also handles servers that hand out a cached,
  *       half-used token) and {@code exp - iat}, counted from the moment the request was
- *       <em>sent</em>: local expiry = {@code exp - skew}.
+ *       <em>sent</em>: local expiry = {@code exp - skew}. Without a {@code Date}, an old {@code iat}
+ *       is taken for an old token, not a skewed clock: {@code exp} itself caps the estimate.
  *   <li>{@code expires_in}, counted from the moment the request was sent (never from when the
- *       answer arrived, so network time only makes us early), caps either.
+ *       answer arrived, so network time only makes us early), caps either, with one second of
+ *       tolerance since servers round it down; without a JWT it is the expiry.
  * </ul>
  *
  * A JWT with only {@code exp} is taken at face value. A token with none of these has an unknown
@@ -63,14 +65,19 @@ public final class Expiry {
         // clock, where a difference of whole seconds would be off by up to a second.
         remaining = Duration.between(sentAt, exp);
       } else {
-        remaining = serverNow != null ? Duration.between(serverNow, exp) : null;
+        // Without a Date header an old iat more likely means an old token (one the application
+        // held, or a cached one) than a skewed clock: then exp on our clock is the safer reading.
+        remaining = serverNow != null ? Duration.between(serverNow, exp) : Duration.between(sentAt, exp);
         if (issued != null) {
           remaining = min(remaining, Duration.between(issued, exp));
         }
       }
     }
     if (response.expiresIn() != null) {
-      remaining = min(remaining, response.expiresIn());
+      // expires_in is whole seconds, and servers round it down (Spring Authorization Server says 0
+      // for a 1 s token). Next to a JWT's exp it is a cap with a second of tolerance; alone, it is
+      // all we have.
+      remaining = exp != null ? min(remaining, response.expiresIn().plusSeconds(1)) : min(remaining, response.expiresIn());
     }
     Instant expiresAt = null;
     if (remaining != null && remaining.compareTo(MAX_LIFETIME) < 0) {

@@ -53,6 +53,15 @@ class ExpiryTest {
   }
 
   @Test
+  void oldTokenWithoutDateHeader_isNotMistakenForSkew() {
+    // A token the application held for 30 min of its 60: iat looks like a 30 min skew, but without
+    // a Date header exp itself is the safer reading.
+    long iat = SENT.getEpochSecond() - 1800;
+    assertThat(expiresAt(TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 3600) + "}"))))
+        .isEqualTo(SENT.plusSeconds(1800));
+  }
+
+  @Test
   void jwtFromAServerWhoseClockIsBehind_dateHeaderCorrectsTheSkew() {
     Instant serverNow = SENT.minusSeconds(600);
     long exp = serverNow.getEpochSecond() + 300;
@@ -87,11 +96,20 @@ class ExpiryTest {
   }
 
   @Test
-  void jwtAndExpiresIn_theEarlierWins() {
+  void jwtAndAMuchShorterExpiresIn_expiresInWins() {
     long iat = SENT.getEpochSecond();
     TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 600) + "}"))
-        .withExpiresIn(Duration.ofSeconds(599));
-    assertThat(expiresAt(response)).isEqualTo(SENT.plusSeconds(599));
+        .withExpiresIn(Duration.ofSeconds(300));
+    assertThat(expiresAt(response)).isEqualTo(SENT.plusSeconds(301)); // rounded down by up to a second
+  }
+
+  @Test
+  void expiresInRoundedDownToZero_doesNotKillAOneSecondJwt() {
+    // Spring Authorization Server with a 1 s TTL: exp one second on, expires_in 0.
+    long iat = SENT.getEpochSecond();
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 1) + "}"))
+        .withExpiresIn(Duration.ZERO).withServerDate(SENT);
+    assertThat(expiresAt(response)).isEqualTo(SENT.plusSeconds(1));
   }
 
   @Test
