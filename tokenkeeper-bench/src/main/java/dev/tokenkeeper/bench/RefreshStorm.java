@@ -1,0 +1,308 @@
+package dev.tokenkeeper.bench;
+
+import dev.tokenkeeper.bench.StormEnvironment.Kind;
+import dev.tokenkeeper.testing.RecordedTokenRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * B2, the refresh storm: N callers arrive together just after the token expired, and the token
+ * endpoint takes {@link StormEnvironment#LATENCY} to answer. Measured: how many endpoint calls the
+ * contender makes, and the time from releasing the callers until the last one holds a valid token.
+ *
+ * <p>Callers are parked before the start; the release unparks them one by one from a single
+ * thread, which is how a burst of requests arrives anyway. The "harness only" row is the cost of
+ * that release and of recording the times, with no token work at all.
+ */
+final class RefreshStorm {
+  /** A storm that takes longer than this is reported as not finished. */
+  private static final Duration LIMIT = Duration.ofSeconds(120);
+  /** Once one run of a contender took this long, its further repetitions are skipped. */
+  private static final Duration SLOW = Duration.ofSeconds(2);
+
+  /** One storm's outcome. */
+  record Outcome(Kind kind, int callers, int endpointCalls, long nanosToAll, long nanosMedianCaller,
+      int failed, int invalid, boolean finished, double firstCallArrivedMillis, long keeperRefreshedNanos,
+      long cpuNanos) {
+
+    boolean allValid() {
+      return finished && failed == 0 && invalid == 0;
+    }
+  }
+
+  private RefreshStorm() {}
+
+  /**
+   * CPU time of the whole process (callers, contender, HTTP clients and the in-process token
+   * server), which a shared machine's other load disturbs far less than wall time.
+   */
+  static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
+  }
+
+  /** Runs one storm of {@code callers} against a freshly set-up {@code kind}. */
+  static Outcome once(StormEnvironment env, Kind kind, int callers, boolean virtual)
+      throws InterruptedException {
+    System.gc(); // the previous run's garbage should not be collected during this one
+    try (Contender contender = env.justExpired(kind)) {
+      Callers run = new Callers(contender, callers, Threads.factory(virtual));
+      int before = env.server.tokenRequests();
+      run.startAndPark();
+      Instant released = Instant.now();
+      long cpuBefore = processCpuNanos();
+      long start = run.release();
+      boolean finished = run.finished.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+      long cpu = processCpuNanos() - cpuBefore;
+      int calls = env.server.tokenRequests() - before;
+      List<RecordedTokenRequest> log = env.server.requests();
+      double firstArrival = log.size() > before
+          ? Duration.between(released, log.get(before).receivedAt()).toNanos() / 1e6 : Double.NaN;
+      long refreshed = contender instanceof StormEnvironment.KeeperContender
+          ? ((StormEnvironment.KeeperContender) contender).refreshedAt - start : 0;
+      return run.outcome(kind, start, calls, finished, firstArrival, refreshed, cpu);
+    }
+  }
+
+  /** N threads parked at a gate, each taking one token when released. */
+  private static final class Callers {
+    final Contender contender;
+    final Thread[] threads;
+    final @Nullable String[] tokens;
+    final long[] doneAt;
+    final @Nullable Throwable[] errors;
+    final CountDownLatch ready;
+    final CountDownLatch finished;
+    volatile boolean open;
+
+    Callers(Contender contender, int n, ThreadFactory factory) {
+      this.contender = contender;
+      this.threads = new Thread[n];
+      this.tokens = new String[n];
+      this.doneAt = new long[n];
+      this.errors = new Throwable[n];
+      this.ready = new CountDownLatch(n);
+      this.finished = new CountDownLatch(n);
+      for (int i = 0; i < n; i++) {
+        int index = i;
+        threads[i] = factory.newThread(() -> call(index));
+      }
+    }
+
+    void startAndPark() throws InterruptedException {
+      for (Thread t : threads) {
+        t.start();
+      }
+      ready.await();
+    }
+
+    long release() {
+      long start = System.nanoTime();
+      open = true;
+      for (Thread t : threads) {
+        LockSupport.unpark(t);
+      }
+      return start;
+    }
+
+    private void call(int i) {
+      ready.countDown();
+      while (!open) {
+        LockSupport.park(this);
+      }
+      try {
+        tokens[i] = contender.token();
+      } catch (Throwable t) {
+        errors[i] = t;
+      }
+      doneAt[i] = System.nanoTime();
+      finished.countDown();
+    }
+
+    Outcome outcome(Kind kind, long start, int calls, boolean done, double firstArrival, long refreshed,
+        long cpu) {
+      int n = threads.length;
+      int failed = 0;
+      int invalid = 0;
+      long last = 0;
+      long[] elapsed = new long[n];
+      Set<String> valid = new HashSet<>();
+      Set<String> checked = new HashSet<>();
+      Instant now = Instant.now();
+      Throwable example = null;
+      for (int i = 0; i < n; i++) {
+        elapsed[i] = doneAt[i] == 0 ? Long.MAX_VALUE : doneAt[i] - start;
+        last = Math.max(last, elapsed[i]);
+        String token = tokens[i];
+        if (errors[i] != null) {
+          failed++;
+          example = example == null ? errors[i] : example;
+        } else if (token == null) {
+          invalid++;
+        } else {
+          if (checked.add(token) && Jwts.validAt(token, now)) {
+            valid.add(token);
+          }
+          if (!valid.contains(token)) {
+            invalid++;
+          }
+        }
+      }
+      if (example != null) {
+        System.err.println("  " + kind.label + ": " + failed + " callers failed, e.g. " + example);
+      }
+      return new Outcome(kind, n, calls, last, (long) Samples.medianOf(elapsed), failed, invalid, done,
+          firstArrival, refreshed, cpu);
+    }
+  }
+
+  /**
+   * B2 over several sizes. The contenders without single-flight (Spring, naive) open one connection
+   * per caller: at 10,000 callers that is 20,000 sockets in this process (client and server side),
+   * which can exhaust file descriptors and stop the token server from accepting. So they run after
+   * the others at each size, each against a token server of its own.
+   */
+  static Report run(List<Integer> sizes, boolean virtual, int reps, boolean warmUp, List<Kind> kinds)
+      throws InterruptedException {
+    List<Kind> coordinated = new ArrayList<>(kinds);
+    coordinated.removeAll(UNCOORDINATED);
+    List<Kind> uncoordinated = new ArrayList<>(kinds);
+    uncoordinated.retainAll(UNCOORDINATED);
+    Map<Integer, Map<Kind, List<Outcome>>> results = new java.util.LinkedHashMap<>();
+    try (StormEnvironment env = new StormEnvironment()) {
+      if (warmUp) {
+        for (Kind kind : kinds) {
+          once(env, kind, 100, virtual);
+        }
+      }
+      for (int n : sizes) {
+        Map<Kind, List<Outcome>> byKind = new EnumMap<>(Kind.class);
+        for (int rep = 0; rep < reps; rep++) {
+          // Round-robin over the contenders, so drift in the machine's load hits them alike.
+          for (Kind kind : coordinated) {
+            repeat(env, kind, n, virtual, byKind);
+          }
+        }
+        for (Kind kind : uncoordinated) {
+          try (StormEnvironment own = new StormEnvironment()) {
+            for (int rep = 0; rep < reps; rep++) {
+              repeat(own, kind, n, virtual, byKind);
+            }
+          }
+        }
+        results.put(n, byKind);
+      }
+    }
+    return new Report(results, virtual);
+  }
+
+  private static final List<Kind> UNCOORDINATED = List.of(Kind.SPRING, Kind.NAIVE);
+
+  /** Runs one more storm of {@code kind} unless its first took so long that repeating it is pointless. */
+  private static void repeat(StormEnvironment env, Kind kind, int n, boolean virtual,
+      Map<Kind, List<Outcome>> byKind) throws InterruptedException {
+    List<Outcome> done = byKind.computeIfAbsent(kind, k -> new ArrayList<>());
+    if (!done.isEmpty() && done.get(0).nanosToAll() > SLOW.toNanos()) {
+      return;
+    }
+    done.add(once(env, kind, n, virtual));
+  }
+
+  /** The outcomes of {@link #run}, rendered as one table per size. */
+  static final class Report {
+    final Map<Integer, Map<Kind, List<Outcome>>> results;
+    final boolean virtual;
+
+    Report(Map<Integer, Map<Kind, List<Outcome>>> results, boolean virtual) {
+      this.results = results;
+      this.virtual = virtual;
+    }
+
+    /** Returns {@code true} when Tokenkeeper made exactly one endpoint call and served valid tokens in every run. */
+    boolean tokenkeeperSingleFlight() {
+      for (Map<Kind, List<Outcome>> byKind : results.values()) {
+        for (Outcome o : byKind.getOrDefault(Kind.TOKENKEEPER, List.of())) {
+          if (o.endpointCalls() != 1 || !o.allValid()) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+
+    /** Median time-to-all of Tokenkeeper at {@code n}, NaN if not run. */
+    double tokenkeeperMedianNanos(int n) {
+      return medianToAll(results.getOrDefault(n, Map.of()).getOrDefault(Kind.TOKENKEEPER, List.of()));
+    }
+
+    String render() {
+      StringBuilder out = new StringBuilder();
+      for (Map.Entry<Integer, Map<Kind, List<Outcome>>> e : results.entrySet()) {
+        int n = e.getKey();
+        out.append("\nB2 refresh storm: N = ").append(String.format("%,d", n)).append(" ")
+            .append(virtual ? "virtual" : "platform").append(" threads, endpoint latency ")
+            .append(StormEnvironment.LATENCY.toMillis()).append(" ms\n\n");
+        double tk = tokenkeeperMedianNanos(n);
+        Table table = new Table("contender", "endpoint calls", "time until all hold a valid token (median)",
+            "median caller", "1st call reached server", "process CPU", "runs", "all valid", "time vs Tokenkeeper");
+        for (Map.Entry<Kind, List<Outcome>> k : e.getValue().entrySet()) {
+          List<Outcome> runs = k.getValue();
+          double toAll = medianToAll(runs);
+          double median = Samples.medianOf(runs.stream().mapToLong(Outcome::nanosMedianCaller).toArray());
+          double firstCall = Samples.medianOf(runs.stream().mapToDouble(Outcome::firstCallArrivedMillis).toArray());
+          double cpu = Samples.medianOf(runs.stream().mapToLong(Outcome::cpuNanos).toArray());
+          boolean allValid = runs.stream().allMatch(Outcome::allValid);
+          String validity = allValid ? "yes" : describeFailures(runs);
+          table.row(k.getKey().label, calls(runs), Table.ms(toAll) + " ms", Table.ms(median) + " ms",
+              Double.isNaN(firstCall) ? "-" : Table.num(firstCall, 1) + " ms", Table.ms(cpu) + " ms",
+              runs.size(), validity,
+              k.getKey() == Kind.HARNESS ? "-" : Table.num(toAll / tk, 2) + "×");
+        }
+        out.append(table.render());
+        List<Outcome> keeper = e.getValue().getOrDefault(Kind.TOKENKEEPER, List.of());
+        if (!keeper.isEmpty()) {
+          double refreshed = Samples.medianOf(keeper.stream().mapToLong(Outcome::keeperRefreshedNanos).toArray());
+          out.append("\nTokenkeeper breakdown (medians): new token in hand ").append(Table.ms(refreshed))
+              .append(" ms after the release; the last of ").append(String.format("%,d", n))
+              .append(" waiters held it ").append(Table.ms(tk - refreshed)).append(" ms later. Target at")
+              .append(" every N: 1 endpoint call (").append(tokenkeeperCallsMet(keeper) ? "met" : "MISSED")
+              .append(").\n");
+        }
+      }
+      return out.toString();
+    }
+
+    private static boolean tokenkeeperCallsMet(List<Outcome> runs) {
+      return runs.stream().allMatch(o -> o.endpointCalls() == 1 && o.allValid());
+    }
+
+    private static double medianToAll(List<Outcome> runs) {
+      return Samples.medianOf(runs.stream().mapToLong(Outcome::nanosToAll).toArray());
+    }
+
+    private static String calls(List<Outcome> runs) {
+      int min = runs.stream().mapToInt(Outcome::endpointCalls).min().orElse(0);
+      int max = runs.stream().mapToInt(Outcome::endpointCalls).max().orElse(0);
+      return min == max ? String.format("%,d", min) : String.format("%,d–%,d", min, max);
+    }
+
+    private static String describeFailures(List<Outcome> runs) {
+      int failed = runs.stream().mapToInt(Outcome::failed).sum();
+      int invalid = runs.stream().mapToInt(Outcome::invalid).sum();
+      boolean unfinished = runs.stream().anyMatch(o -> !o.finished());
+      return "no: " + failed + " failed, " + invalid + " invalid" + (unfinished ? ", not finished in " + LIMIT.toSeconds() + " s" : "");
+    }
+  }
+}
