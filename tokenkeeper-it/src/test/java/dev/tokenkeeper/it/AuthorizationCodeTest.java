@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,25 +29,11 @@ import org.junit.jupiter.api.Test;
  * token, or a refresh with a token the keeper had already replaced, would get {@code invalid_grant}
  * and end the session.
  */
-class AuthorizationCodeTest {
-  private static final Duration TTL = Duration.ofSeconds(2);
+class AuthorizationCodeTest extends AgainstSpringAuthorizationServer {
   /** Every 50 ms, each worker sends one request: up to 20 requests a second per worker. */
   private static final Duration ROUND = Duration.ofMillis(50);
   private static final int WORKERS = 20;
   private static final int ROTATIONS = 10;
-
-  private final ServerLedger ledger = new ServerLedger();
-  private SpringAuthorizationServer server;
-
-  @BeforeEach
-  void startServer() {
-    server = SpringAuthorizationServer.start(ledger, TTL);
-  }
-
-  @AfterEach
-  void stopServer() {
-    server.close();
-  }
 
   @Test
   void formLoginThenTenRotationsUnderConcurrency_noInvalidGrant_thenStaleRefreshTokenRequiresReauthentication()

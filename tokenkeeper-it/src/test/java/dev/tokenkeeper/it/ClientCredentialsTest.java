@@ -17,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.LongSummaryStatistics;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,25 +53,11 @@ import org.junit.jupiter.api.Test;
  *       at least {@code 1 + D / 0.9 L}.
  * </ul>
  */
-class ClientCredentialsTest {
-  private static final Duration TTL = Duration.ofSeconds(2);
+class ClientCredentialsTest extends AgainstSpringAuthorizationServer {
   private static final int WORKERS = 50;
   /** Every 50 ms, each worker sends one request: up to 1,000 requests a second in bursts of 50. */
   private static final Duration ROUND = Duration.ofMillis(50);
   private static final int LIFETIMES = 10;
-
-  private final ServerLedger ledger = new ServerLedger();
-  private SpringAuthorizationServer server;
-
-  @BeforeEach
-  void startServer() {
-    server = SpringAuthorizationServer.start(ledger, TTL);
-  }
-
-  @AfterEach
-  void stopServer() {
-    server.close();
-  }
 
   @Test
   void fiftyWorkersThroughBothAdapters_noFailure_oneEndpointCallPerTokenLifetime() throws Exception {
