@@ -85,9 +85,10 @@ public final class JsonTokenEndpoint implements TokenSource {
     headers.forEach(http::header);
     String json = JSONObjectUtils.toJSONString(new LinkedHashMap<>(fields));
     HttpEndpoint.Answer answer = HttpEndpoint.send(client,
-        http.POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        http.POST(HttpRequest.BodyPublishers.ofString(json)).build(), timeout);
     if (!answer.isSuccess()) {
-      throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
+      // A custom API has no error codes: its 400 and 401 are the verdict on the credentials.
+      throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer), true);
     }
     Map<String, Object> result = HttpEndpoint.json(answer);
     String access = HttpEndpoint.stringField(result, accessTokenField, answer);
@@ -99,11 +100,16 @@ public final class JsonTokenEndpoint implements TokenSource {
         : HttpEndpoint.stringField(result, refreshTokenField, answer);
     try {
       return new TokenResponse(access, "Bearer",
-          expiresInField == null ? null : HttpEndpoint.secondsField(result, expiresInField),
+          expiresInField == null ? null : HttpEndpoint.secondsField(result, expiresInField, answer),
           refresh == null || refresh.isEmpty() ? null : refresh, null, answer.date());
     } catch (IllegalArgumentException e) {
       throw TokenEndpointException.invalidResponse(answer.status(), "token response rejected: " + e.getMessage(), null);
     }
+  }
+
+  /** The longest one call can take; the keeper derives its default attempt timeout from it. */
+  Duration callTimeout() {
+    return timeout;
   }
 
   @Override
@@ -176,7 +182,11 @@ public final class JsonTokenEndpoint implements TokenSource {
       return this;
     }
 
-    /** Timeout of each call (default 10 s). */
+    /**
+     * Timeout of each call, from sending the request to the last byte of the answer (default 10 s).
+     * The keeper's default {@linkplain TokenKeeper.Builder#attemptTimeout attempt timeout} is this
+     * plus 5 s.
+     */
     public Builder timeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {

@@ -40,10 +40,12 @@ import org.jspecify.annotations.Nullable;
 public final class OAuth2TokenEndpoint {
   private final OAuth2Calls calls;
   private final @Nullable String scope;
+  private final Duration timeout;
 
-  private OAuth2TokenEndpoint(OAuth2Calls calls, @Nullable String scope) {
+  private OAuth2TokenEndpoint(OAuth2Calls calls, @Nullable String scope, Duration timeout) {
     this.calls = calls;
     this.scope = scope;
+    this.timeout = timeout;
   }
 
   /**
@@ -55,9 +57,16 @@ public final class OAuth2TokenEndpoint {
     return new Builder(tokenUri);
   }
 
-  /** A source that obtains every token with the {@code client_credentials} grant. */
+  /**
+   * A source that obtains every token with the {@code client_credentials} grant. It {@linkplain
+   * TokenSource#usesConfiguredCredentials() uses configured credentials}: when the endpoint refuses
+   * them ({@code invalid_client}), the keeper reports a {@link CredentialsRejectedException} and
+   * keeps retrying with a long backoff; it never ends up in a session-expired state a service could
+   * not leave.
+   */
   public TokenSource clientCredentials() {
-    return request -> calls.grant("client_credentials", withScope(Map.of()));
+    return source(request -> calls.grant("client_credentials", withScope(Map.of())), true,
+        "client_credentials");
   }
 
   /**
@@ -65,7 +74,7 @@ public final class OAuth2TokenEndpoint {
    * terminally: start the session with {@link TokenKeeper#signIn} or initial tokens.
    */
   public TokenSource refreshTokens() {
-    return request -> refresh(request);
+    return source(this::refresh, false, "refresh_token");
   }
 
   /**
@@ -75,7 +84,7 @@ public final class OAuth2TokenEndpoint {
   public TokenSource password(String username, char[] password) {
     Objects.requireNonNull(username, "username");
     String secret = new String(Objects.requireNonNull(password, "password"));
-    return request -> {
+    return source(request -> {
       if (request.refreshToken() != null) {
         return refresh(request);
       }
@@ -83,17 +92,24 @@ public final class OAuth2TokenEndpoint {
       form.put("username", username);
       form.put("password", secret);
       return calls.grant("password", withScope(form));
-    };
+    }, false, "password");
   }
 
   /**
    * A source for any other grant ({@code urn:ietf:params:oauth:grant-type:token-exchange},
-   * {@code jwt-bearer}...), with the given form parameters on every call.
+   * {@code jwt-bearer}...), with the given form parameters on every call. Since every call sends
+   * the same configured parameters, it {@linkplain TokenSource#usesConfiguredCredentials() uses
+   * configured credentials}: a refusal is retried with a long backoff, never the end of a session.
    */
   public TokenSource grant(String grantType, Map<String, String> parameters) {
     Objects.requireNonNull(grantType, "grantType");
     Map<String, String> copy = Map.copyOf(parameters);
-    return request -> calls.grant(grantType, withScope(copy));
+    return source(request -> calls.grant(grantType, withScope(copy)), true, grantType);
+  }
+
+  private TokenSource source(EndpointSource.Call call, boolean configuredCredentials, String grant) {
+    return new EndpointSource(call, timeout, configuredCredentials,
+        "OAuth2TokenEndpoint[" + calls + ", grant=" + grant + "]");
   }
 
   /**
@@ -213,7 +229,11 @@ public final class OAuth2TokenEndpoint {
       return this;
     }
 
-    /** Timeout of each endpoint call (default 10 s). */
+    /**
+     * Timeout of each endpoint call, from sending the request to the last byte of the answer
+     * (default 10 s). The keeper's default {@linkplain TokenKeeper.Builder#attemptTimeout attempt
+     * timeout} is this plus 5 s.
+     */
     public Builder timeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {
@@ -251,7 +271,7 @@ public final class OAuth2TokenEndpoint {
       }
       HttpClient client = httpClient != null ? httpClient : HttpEndpoint.defaultClient();
       return new OAuth2TokenEndpoint(new OAuth2Calls(client, tokenUri, revocationUri, clientId,
-          clientSecret, auth, Map.copyOf(parameters), timeout), scope);
+          clientSecret, auth, Map.copyOf(parameters), timeout), scope, timeout);
     }
   }
 }

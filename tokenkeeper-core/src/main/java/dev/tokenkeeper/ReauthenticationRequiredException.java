@@ -3,7 +3,7 @@ package dev.tokenkeeper;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The session is over: the token endpoint refused the refresh token or client credentials (for
+ * The session is over: the token endpoint refused the refresh token or the user's grant (for
  * example {@code invalid_grant}), the application signed out, or there were never credentials. No
  * retry will help; the keeper makes no further endpoint calls until {@link TokenKeeper#signIn} gives
  * it new credentials.
@@ -13,7 +13,11 @@ public final class ReauthenticationRequiredException extends TokenException {
 
   /** Why the session ended. */
   public enum Reason {
-    /** The token endpoint refused the refresh token or the client's credentials. */
+    /**
+     * The token endpoint refused the refresh token or the user's grant. (Refused <em>client</em>
+     * credentials of a {@link TokenSource#usesConfiguredCredentials() service} never end a
+     * session: see {@link CredentialsRejectedException}.)
+     */
     CREDENTIALS_REJECTED,
     /** {@link TokenKeeper#signOut()} was called. */
     SIGNED_OUT,
@@ -44,6 +48,11 @@ public final class ReauthenticationRequiredException extends TokenException {
         break;
     }
     return new ReauthenticationRequiredException(reason, message, cause);
+  }
+
+  @Override
+  public TokenFailure failure() {
+    return TokenFailure.REAUTHENTICATION_REQUIRED;
   }
 
   /** Returns why the session ended. */

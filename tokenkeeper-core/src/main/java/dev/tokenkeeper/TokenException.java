@@ -4,9 +4,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Base of the unchecked exceptions a {@link TokenKeeper} throws when it cannot hand out a token.
- * Catch a subclass to act: {@link TokenRefreshException} (temporary, retry later), {@link
- * ReauthenticationRequiredException} (the user or client must sign in again), {@link
- * TokenInterruptedException}.
+ * {@link #failure()} says why, in one enum; or catch a subclass to act: {@link
+ * TokenRefreshException} (temporary, retry later; {@link CredentialsRejectedException} and {@link
+ * TokenTimeoutException} are kinds of it), {@link ReauthenticationRequiredException} (the user must
+ * sign in again), {@link TokenInterruptedException}, {@link TokenKeeperClosedException}.
  *
  * <p>Messages never contain a token, refresh token or client secret.
  */
@@ -16,4 +17,7 @@ public abstract class TokenException extends RuntimeException {
   TokenException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
+
+  /** Returns why no token could be had. */
+  public abstract TokenFailure failure();
 }

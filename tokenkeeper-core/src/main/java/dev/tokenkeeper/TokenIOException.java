@@ -22,6 +22,11 @@ public final class TokenIOException extends IOException {
     return (TokenException) super.getCause();
   }
 
+  /** Returns why no token could be attached: the cause's {@link TokenException#failure()}. */
+  public TokenFailure failure() {
+    return getCause().failure();
+  }
+
   /** Returns {@code true} when the session is over and only a new sign-in helps. */
   public boolean isReauthenticationRequired() {
     return getCause() instanceof ReauthenticationRequiredException;

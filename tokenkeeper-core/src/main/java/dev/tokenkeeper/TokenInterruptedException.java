@@ -11,4 +11,9 @@ public final class TokenInterruptedException extends TokenException {
   public TokenInterruptedException(InterruptedException cause) {
     super("interrupted while waiting for a token", cause);
   }
+
+  @Override
+  public TokenFailure failure() {
+    return TokenFailure.INTERRUPTED;
+  }
 }

@@ -35,16 +35,25 @@ import org.jspecify.annotations.Nullable;
  * <b>unknown</b> expiry is used until a server rejects it ({@link #invalidate}).
  *
  * <h2>Failures</h2>
- * A temporary failure (I/O, timeout, 5xx, 429, nonsense answer) leaves a still-valid token in
- * service; the keeper retries with exponential backoff and jitter, no sooner than the server's
- * {@code Retry-After}. Callers that need a new token get {@link TokenRefreshException} when no
- * attempt can succeed within their deadline, {@link TokenTimeoutException} when the deadline
- * passes. When the endpoint refuses the credentials ({@code invalid_grant}), the keeper re-reads
- * its {@link TokenStore} (another process may have rotated the refresh token), then ends the
- * session: every waiter gets {@link ReauthenticationRequiredException}, the listener hears
- * {@link TokenListener#onSessionExpired} once, and no endpoint call is made until {@link #signIn}.
- * <b>Background refresh failures are logged and reported to the listener, never thrown</b> at a
- * caller whose token is still valid.
+ * Every refresh attempt is bounded by the {@linkplain Builder#attemptTimeout attempt timeout}: no
+ * endpoint, stalled body or custom source can hold the refresh forever. A temporary failure (I/O,
+ * timeout, 5xx, 429, nonsense answer, an abandoned attempt) leaves a still-valid token in service;
+ * the keeper retries with exponential backoff and jitter (capped at about a second while callers
+ * wait on an expired token), no sooner than the server's {@code Retry-After}. Callers that need a
+ * new token get {@link TokenRefreshException} when no attempt can succeed within their deadline,
+ * {@link TokenTimeoutException} when the deadline passes.
+ *
+ * <p>A refusal means two different things. When a {@linkplain
+ * TokenSource#usesConfiguredCredentials() service's configured credentials} are refused ({@code
+ * invalid_client} on {@code client_credentials}), callers get {@link CredentialsRejectedException}
+ * and the keeper keeps retrying with a long capped backoff: a service recovers by itself once the
+ * credentials are accepted again. When a user's refresh token or grant is refused ({@code
+ * invalid_grant}), the keeper re-reads its {@link TokenStore} (another process may have rotated the
+ * refresh token), then ends the session: every waiter gets {@link
+ * ReauthenticationRequiredException}, the listener hears {@link TokenListener#onSessionExpired}
+ * once, and no endpoint call is made until {@link #signIn}. {@link TokenException#failure()} tells
+ * all of these apart. <b>Background refresh failures are logged and reported to the listener, never
+ * thrown</b> at a caller whose token is still valid.
  *
  * <h2>Threads</h2>
  * Thread-safe and lock-free. At most one endpoint call is in flight; all waiters share its result;
@@ -75,7 +84,7 @@ public final class TokenKeeper implements AutoCloseable {
    * @throws TokenTimeoutException when the deadline passed while the refresh was in flight
    * @throws ReauthenticationRequiredException when the session is over
    * @throws TokenInterruptedException when the thread was interrupted (its flag is set again)
-   * @throws IllegalStateException when the keeper is closed
+   * @throws TokenKeeperClosedException when the keeper is closed
    */
   public AccessToken token() {
     return engine.token(defaultTimeout);
@@ -177,7 +186,11 @@ public final class TokenKeeper implements AutoCloseable {
   /**
    * Returns the estimated difference between the token endpoint's clock and this machine's
    * (server minus local), taken from the last response's {@code Date} header or the JWT's {@code
-   * iat}; {@code null} before the first refresh. Expiry decisions already account for it.
+   * iat}; {@code null} before the first refresh or when there was nothing to measure against. Both
+   * have whole-second resolution and were stamped somewhere between sending the request and
+   * receiving the answer: when that interval allows no difference at all the estimate is zero,
+   * otherwise it is the smallest difference the interval allows, so endpoint latency is never
+   * taken for skew. Expiry decisions already account for it.
    */
   public @Nullable Duration clockSkew() {
     return engine.clockSkew();
@@ -185,7 +198,7 @@ public final class TokenKeeper implements AutoCloseable {
 
   /**
    * Stops background work: a refresh in flight is abandoned, waiters fail with {@link
-   * IllegalStateException}, owned threads stop. Idempotent.
+   * TokenKeeperClosedException}, owned threads stop. Idempotent.
    */
   @Override
   public void close() {
@@ -202,6 +215,20 @@ public final class TokenKeeper implements AutoCloseable {
 
   private long clockMillis() {
     return engine.clockMillis();
+  }
+
+  /** How many callers are waiting for a refresh right now: a gauge for metrics. */
+  public int waitingCallers() {
+    return engine.waiting();
+  }
+
+  /**
+   * How many calls so far found no usable token and had to wait for a refresh (or failed): a counter
+   * for metrics. While refresh-ahead keeps up it grows only at the first token and after a server
+   * rejected a token.
+   */
+  public long callersThatWaited() {
+    return engine.callersThatWaited();
   }
 
   private static Duration checkTimeout(Duration timeout) {
@@ -232,6 +259,10 @@ public final class TokenKeeper implements AutoCloseable {
     private Duration backoffMax = Timing.DEFAULTS.backoffMax();
     private Duration maxRetryAfter = Timing.DEFAULTS.maxRetryAfter();
     private Duration defaultTimeout = Duration.ofSeconds(10);
+    private @Nullable Duration attemptTimeout;
+    private Duration rejectedBackoffInitial = Timing.DEFAULTS.rejectedBackoffInitial();
+    private Duration rejectedBackoffMax = Timing.DEFAULTS.rejectedBackoffMax();
+    private Duration waitingRetryCap = Timing.DEFAULTS.waitingRetryCap();
     private RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
     private TokenListener listener = TokenListener.NONE;
     private @Nullable TokenRevoker revoker;
@@ -331,6 +362,49 @@ public final class TokenKeeper implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Backoff after the token endpoint refused a service's configured client credentials
+     * ({@link CredentialsRejectedException}): {@code initial}, doubling up to {@code max}. Defaults
+     * 30 s and 5 minutes: long enough not to hammer an endpoint that will keep refusing, short
+     * enough that a fixed registration is picked up without a restart.
+     */
+    public Builder credentialsRejectedBackoff(Duration initial, Duration max) {
+      positive(initial, "initial credentials-rejected backoff");
+      positive(max, "max credentials-rejected backoff");
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("max credentials-rejected backoff " + max
+            + " is shorter than initial " + initial);
+      }
+      this.rejectedBackoffInitial = initial;
+      this.rejectedBackoffMax = max;
+      return this;
+    }
+
+    /**
+     * While callers wait on an expired token, retries after a temporary failure come at least this
+     * often (default 1 s, less jitter), so they learn quickly when the endpoint is back; a server's
+     * {@code Retry-After} still holds. A down endpoint sees about one call per interval.
+     */
+    public Builder waitingRetryInterval(Duration interval) {
+      this.waitingRetryCap = positive(interval, "waitingRetryInterval");
+      return this;
+    }
+
+    /**
+     * How long one refresh attempt may take before it is abandoned as a temporary failure (its
+     * waiters move on to the next attempt, after backoff). Default: the built-in endpoint's own
+     * timeout plus 5 s ({@link OAuth2TokenEndpoint.Builder#timeout}, {@link
+     * JsonTokenEndpoint.Builder#timeout}), or 30 s for any other {@link TokenSource}.
+     *
+     * <p>An abandoned attempt's thread is not interrupted: if its answer arrives late and nothing
+     * newer arrived since the attempt started, it is still saved (with rotating refresh tokens it
+     * may hold the only live one); otherwise it is dropped.
+     */
+    public Builder attemptTimeout(Duration timeout) {
+      this.attemptTimeout = positive(timeout, "attemptTimeout");
+      return this;
+    }
+
     /** The longest {@code Retry-After} honoured (default 5 minutes). */
     public Builder maxRetryAfter(Duration max) {
       this.maxRetryAfter = notNegative(max, "maxRetryAfter");
@@ -367,14 +441,20 @@ public final class TokenKeeper implements AutoCloseable {
       Scheduler s = scheduler != null ? scheduler : threads.scheduler();
       Executor e = executor != null ? executor : threads.executor();
       Timing timing = new Timing(refreshAheadRatio, maxRefreshAhead, jitter, leeway, backoffInitial,
-          backoffMax, maxRetryAfter);
+          backoffMax, maxRetryAfter, rejectedBackoffInitial, rejectedBackoffMax, waitingRetryCap);
       Engine engine = new Engine(new KeeperConfig(name, source, store, clock, s, e, timing, random,
-          listener, revoker, defaultTimeout));
+          listener, revoker, defaultTimeout, attemptTimeout != null ? attemptTimeout : defaultAttemptTimeout(source)));
       TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads);
       if (initialTokens != null && store.load().isEmpty()) {
         keeper.signIn(initialTokens);
       }
       return keeper;
+    }
+
+    private static Duration defaultAttemptTimeout(TokenSource source) {
+      Duration call = source instanceof EndpointSource ? ((EndpointSource) source).callTimeout()
+          : source instanceof JsonTokenEndpoint ? ((JsonTokenEndpoint) source).callTimeout() : null;
+      return call != null ? call.plusSeconds(5) : Duration.ofSeconds(30);
     }
 
     private static Duration positive(Duration d, String what) {

@@ -9,9 +9,12 @@ import org.jspecify.annotations.Nullable;
  * fingerprints, never token values or secrets.
  *
  * <p>Methods are called on the keeper's refresh thread (or the thread that reported a rejection),
- * after the keeper's state has changed and <em>before</em> the callers waiting for that refresh are
- * released, so a caller that sees the outcome can rely on the event being out. Keep them quick. <b>An exception thrown by a listener is logged and swallowed</b>: it never
- * changes what the keeper does.
+ * after the keeper's state has changed and <em>after</em> the callers waiting for that refresh were
+ * released: a slow listener never holds a caller up, and a listener may call back into the keeper
+ * ({@code keeper.token()} inside {@code onRefreshFailed} sees the new state, it never waits for the
+ * refresh that is notifying it). Events of one keeper are delivered one refresh at a time, in
+ * order. Keep them quick. <b>An exception thrown by a listener is logged and swallowed</b>: it
+ * never changes what the keeper does.
  */
 public interface TokenListener {
 
@@ -21,7 +24,10 @@ public interface TokenListener {
   /** A token was obtained. */
   default void onRefreshed(Refreshed event) {}
 
-  /** A refresh failed for a temporary reason; the keeper will retry after {@code retryIn}. */
+  /**
+   * A refresh failed for a reason that may pass (the endpoint failing, or a service's client
+   * credentials refused); the keeper will retry after {@code retryIn}.
+   */
   default void onRefreshFailed(RefreshFailed event) {}
 
   /** The session ended: the endpoint refused the credentials. Called once per session. */
@@ -43,14 +49,18 @@ public interface TokenListener {
       @Nullable Instant expiresAt, boolean refreshTokenRotated) {}
 
   /**
-   * A refresh failed for a temporary reason.
+   * A refresh failed, and the keeper will try again.
    *
    * @param attempt consecutive failures so far, starting at 1
-   * @param duration how long the failed call took
+   * @param duration how long the failed call took (up to the attempt timeout, for an abandoned one)
    * @param retryIn the backoff before the next attempt
    * @param failure the failure, described without secrets
+   * @param reason {@link TokenFailure#ENDPOINT_FAILING}, or {@link TokenFailure#CREDENTIALS_REJECTED}
+   *     when the endpoint refused a service's configured client credentials (reported on every
+   *     attempt until it accepts them)
    */
-  record RefreshFailed(int attempt, Duration duration, Duration retryIn, String failure) {}
+  record RefreshFailed(int attempt, Duration duration, Duration retryIn, String failure,
+      TokenFailure reason) {}
 
   /**
    * The session ended.

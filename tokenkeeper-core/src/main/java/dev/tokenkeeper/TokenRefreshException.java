@@ -27,6 +27,15 @@ public class TokenRefreshException extends TokenException {
         retryAfter, cause);
   }
 
+  /**
+   * Returns {@link TokenFailure#ENDPOINT_FAILING}, or {@link TokenFailure#TIMED_OUT} and {@link
+   * TokenFailure#CREDENTIALS_REJECTED} for those subclasses.
+   */
+  @Override
+  public TokenFailure failure() {
+    return TokenFailure.ENDPOINT_FAILING;
+  }
+
   /** Always {@code true}: this failure is expected to pass. */
   public boolean isTemporary() {
     return true;

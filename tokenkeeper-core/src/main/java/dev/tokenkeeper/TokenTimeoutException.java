@@ -13,6 +13,11 @@ public final class TokenTimeoutException extends TokenRefreshException {
     super(message, null, null);
   }
 
+  @Override
+  public TokenFailure failure() {
+    return TokenFailure.TIMED_OUT;
+  }
+
   /** Returns an exception for a caller that waited {@code waited} without getting a token. */
   public static TokenTimeoutException waitedFor(Duration waited) {
     return new TokenTimeoutException(

@@ -120,7 +120,8 @@ class KeeperAgainstScriptedServerTest {
           .isInstanceOf(ReauthenticationRequiredException.class);
       assertThat(server.reuseDetections()).isEqualTo(1);
       assertThat(server.tokenRequests("refresh_token")).isEqualTo(2);
-      assertThat(listener.expiries).hasSize(1);
+      // The listener hears it after the waiters were released, on the refresh thread.
+      org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(listener.expiries).hasSize(1));
     }
   }
 }

@@ -128,7 +128,11 @@ class OAuth2TokenEndpointTest {
         Arguments.of(Fault.invalidClient(), true, 401, "invalid_client"),
         Arguments.of(Fault.oauthError(400, "unauthorized_client"), true, 400, "unauthorized_client"),
         Arguments.of(Fault.oauthError(503, "temporarily_unavailable"), false, 503, "temporarily_unavailable"),
-        Arguments.of(Fault.oauthError(400, "invalid_request"), true, 400, "invalid_request"),
+        // A malformed request is no verdict on the credentials: retried, never the end of a session.
+        Arguments.of(Fault.oauthError(400, "invalid_request"), false, 400, "invalid_request"),
+        Arguments.of(Fault.html(400), false, 400, "text/html"),
+        Arguments.of(Fault.emptyBody(401), false, 401, "HTTP 401"),
+        Arguments.of(Fault.json(400, "{\"message\":\"bad gateway config\"}"), false, 400, "HTTP 400"),
         Arguments.of(Fault.status(403), false, 403, "HTTP 403"),
         Arguments.of(Fault.status(404), false, 404, "HTTP 404"),
         Arguments.of(Fault.status(302), false, 302, "redirect"));

@@ -290,10 +290,12 @@ class TokenHttpClientTest {
 
   @Test
   void tokenEndpointDown_tokenExpired_sendFailsWithTokenIOException_notAHang() {
-    // The first retry (after 1 min) falls after the 10 s deadline: callers fail at once, nobody waits.
+    // The first retry (after 1 min, also while callers wait) falls after the 10 s deadline: callers
+    // fail at once, nobody waits.
     TokenKeeper slowRetry = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(tokens.uri())
             .clientId("test-client").clientSecret("test-secret").build().clientCredentials())
-        .clock(clock).scheduler(clock::schedule).backoff(Duration.ofMinutes(1), Duration.ofMinutes(1)).build();
+        .clock(clock).scheduler(clock::schedule).backoff(Duration.ofMinutes(1), Duration.ofMinutes(1))
+        .waitingRetryInterval(Duration.ofMinutes(1)).build();
     TokenHttpClient client = TokenHttpClient.wrap(HttpClient.newHttpClient(), TokenPolicy.of(api.origin(), slowRetry));
     tokens.failAll(Fault.status(503));
     assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
@@ -309,11 +311,16 @@ class TokenHttpClientTest {
   }
 
   @Test
-  void sessionOver_TokenIOExceptionSaysReauthenticate() {
+  void serviceCredentialsRefused_TokenIOExceptionSaysCredentialsRejected_notReauthenticate() {
     TokenHttpClient client = client(HttpClient.Redirect.NEVER);
     tokens.enqueue(Fault.invalidClient());
     assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
-        .isInstanceOfSatisfying(TokenIOException.class, e -> assertThat(e.isReauthenticationRequired()).isTrue());
+        .isInstanceOfSatisfying(TokenIOException.class, e -> {
+          assertThat(e.isReauthenticationRequired()).isFalse();
+          assertThat(e.failure()).isEqualTo(TokenFailure.CREDENTIALS_REJECTED);
+          assertThat(e.getCause()).isInstanceOf(CredentialsRejectedException.class)
+              .hasMessageContaining("refused the client credentials");
+        });
   }
 
   @Test

@@ -232,8 +232,9 @@ class TokenKeeperFailureTest {
       });
       waiter.start();
       assertThat(source.entered.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
-      // Wait until the waiter has registered its deadline on the test clock, then reach it.
-      await().atMost(Duration.ofSeconds(10)).until(() -> clock.pendingTasks().size() == 1);
+      // Wait until the waiter has registered its deadline on the test clock (next to the attempt's
+      // own deadline), then reach it.
+      await().atMost(Duration.ofSeconds(10)).until(() -> clock.pendingTasks().size() == 2);
       clock.advance(Duration.ofMillis(1_999));
       assertThat(thrown.get()).isNull();
       clock.advance(Duration.ofMillis(1));

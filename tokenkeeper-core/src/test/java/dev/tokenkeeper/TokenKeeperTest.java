@@ -264,8 +264,9 @@ class TokenKeeperTest {
     assertThat(source.entered.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
     keeper.close();
     assertThat(waiter).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(Exception.class)
-        .withCauseInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(keeper::token).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        .withCauseInstanceOf(TokenKeeperClosedException.class);
+    assertThatThrownBy(keeper::token).isInstanceOfSatisfying(TokenKeeperClosedException.class,
+        e -> assertThat(e.failure()).isEqualTo(TokenFailure.KEEPER_CLOSED)).hasMessageContaining("closed");
     release.release();
     keeper.close(); // idempotent
 

@@ -29,4 +29,14 @@ final class Durations {
     }
     return sum;
   }
+
+  /** {@code a - b}, clamped to the range of a long. */
+  static long minus(long a, long b) {
+    return b == Long.MIN_VALUE ? plus(plus(a, Long.MAX_VALUE), 1) : plus(a, -b);
+  }
+
+  /** {@code a * factor} for a non-negative {@code a}, clamped to the range of a long. */
+  static long times(long a, int factor) {
+    return a > Long.MAX_VALUE / factor ? Long.MAX_VALUE : a * factor;
+  }
 }

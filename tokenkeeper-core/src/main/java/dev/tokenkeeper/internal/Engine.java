@@ -1,13 +1,16 @@
 package dev.tokenkeeper.internal;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.CredentialsRejectedException;
 import dev.tokenkeeper.ReauthenticationRequiredException;
 import dev.tokenkeeper.ReauthenticationRequiredException.Reason;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.Scheduler;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenEndpointException;
+import dev.tokenkeeper.TokenFailure;
 import dev.tokenkeeper.TokenInterruptedException;
+import dev.tokenkeeper.TokenKeeperClosedException;
 import dev.tokenkeeper.TokenListener;
 import dev.tokenkeeper.TokenRefreshException;
 import dev.tokenkeeper.TokenRequest;
@@ -20,12 +23,17 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -34,10 +42,16 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>State lives in one immutable {@link Snapshot} behind an atomic reference; the hot path is one
  * volatile read and one clock read. At most one refresh ({@link Flight}) is in flight; everyone who
- * needs a new token subscribes to it. Nothing here holds a lock, least of all around I/O.
+ * needs a new token registers with it. Nothing here holds a lock around I/O.
+ *
+ * <p>Every flight is settled exactly once, by whoever {@linkplain #claim claims} it first: its own
+ * answer, its attempt deadline, a sign-in, a sign-out or close. An answer that loses that race is a
+ * <em>late answer</em>: it is still saved when nothing newer arrived since its attempt started,
+ * because with rotation it may carry the only live refresh token.
  */
 public final class Engine {
   static final System.Logger LOG = System.getLogger("dev.tokenkeeper.TokenKeeper");
+  private static final int RECENT_REFRESHES = 4;
 
   private final KeeperConfig config;
   private final InstantSource clock;
@@ -46,25 +60,61 @@ public final class Engine {
   private final Timing timing;
   private final RandomGenerator random;
   private final TokenListener listener;
+  private final String endpoint;
 
   private final AtomicReference<Snapshot> current;
   private final AtomicReference<@Nullable Flight> inFlight = new AtomicReference<>();
-  /** No refresh starts before this (epoch millis): the backoff after a temporary failure. */
-  private volatile long nextAttemptAt = Long.MIN_VALUE;
-  /** Consecutive temporary failures; written only by the flight that owns the slot. */
-  private volatile int failures;
-  private volatile @Nullable Throwable lastFailure;
+  private volatile Backoff backoff = Backoff.NONE;
   private volatile @Nullable Duration skew;
+  /** The last token a server rejected: never adopted again from the store. */
+  private volatile @Nullable AccessToken lastRejected;
+  /** Durations of the last few successful refreshes (ring), for the latency floor. */
+  private final long[] recent = new long[RECENT_REFRESHES];
+  private int recentNext;
+  private final LongAdder callersThatWaited = new LongAdder();
 
-  /** One refresh: the endpoint call and everybody waiting for its result. */
+  /**
+   * The state after failures, published as one value: consecutive failures, when the next attempt
+   * may start (for a background refresh, and while callers wait on an expired token), and why.
+   */
+  record Backoff(int failures, int rejections, long nextAttemptAt, long nextWhileWaiting,
+      @Nullable Throwable failure) {
+    static final Backoff NONE = new Backoff(0, 0, Long.MIN_VALUE, Long.MIN_VALUE, null);
+
+    RuntimeException exception(long delayMillis) {
+      Duration delay = Duration.ofMillis(Math.max(0, delayMillis));
+      return rejections > 0 ? CredentialsRejectedException.of(delay, failure)
+          : TokenRefreshException.refreshFailed(delay, failure);
+    }
+  }
+
+  /** One refresh: the source call and everybody waiting for its result. */
   static final class Flight {
     final CompletableFuture<Snapshot> result = new CompletableFuture<>();
+    final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    final AtomicBoolean settled = new AtomicBoolean();
     final TokenRequest.Reason reason;
     final long session;
 
     Flight(TokenRequest.Reason reason, long session) {
       this.reason = reason;
       this.session = session;
+    }
+  }
+
+  /** A caller waiting for a token until its own deadline. */
+  static final class Waiter extends CompletableFuture<AccessToken> {
+    final long deadline;
+    final Duration timeout;
+    volatile @Nullable Flight flight;
+
+    Waiter(long deadline, Duration timeout) {
+      this.deadline = deadline;
+      this.timeout = timeout;
+    }
+
+    void timeOut() {
+      completeExceptionally(TokenTimeoutException.waitedFor(timeout));
     }
   }
 
@@ -76,6 +126,7 @@ public final class Engine {
     this.timing = config.timing();
     this.random = config.random();
     this.listener = config.listener();
+    this.endpoint = config.source().toString();
     StoredTokens stored = config.store().load();
     this.current = new AtomicReference<>(snapshotOf(stored, 0));
   }
@@ -129,8 +180,9 @@ public final class Engine {
       throw closedException();
     }
     if (s.usableAt(now)) {
-      if (s.ended == null) {
-        refreshInBackground(s, now);
+      if (s.ended == null && inFlight.get() == null && now >= backoff.nextAttemptAt
+          && now >= s.refreshNotBefore) {
+        startFlight(s, TokenRequest.Reason.PROACTIVE, 0);
       }
       return s.token;
     }
@@ -140,15 +192,10 @@ public final class Engine {
     return null;
   }
 
-  private void refreshInBackground(Snapshot s, long now) {
-    if (inFlight.get() == null && now >= nextAttemptAt) {
-      startFlight(s, TokenRequest.Reason.PROACTIVE, 0);
-    }
-  }
-
   // ----------------------------------------------------------------------------------- waiting
 
   private CompletableFuture<AccessToken> acquire(Duration timeout) {
+    callersThatWaited.increment();
     long now = clock.millis();
     Waiter waiter = new Waiter(Durations.plus(now, timeout), timeout);
     attempt(waiter);
@@ -157,7 +204,13 @@ public final class Engine {
         // The caller's callbacks run where the future completes: hand the timeout to the executor
         // so one blocking callback cannot hold up every other deadline on the timer thread.
         Future<?> timer = scheduler.schedule(() -> dispatchTimeout(waiter), timeout);
-        waiter.whenComplete((token, failure) -> timer.cancel(false));
+        waiter.whenComplete((token, failure) -> {
+          timer.cancel(false);
+          Flight flight = waiter.flight;
+          if (flight != null) {
+            flight.waiters.remove(waiter); // a caller that gave up holds no memory in the flight
+          }
+        });
       } catch (RejectedExecutionException e) {
         waiter.completeExceptionally(closedException());
       } catch (RuntimeException e) {
@@ -175,22 +228,7 @@ public final class Engine {
     }
   }
 
-  /** A caller waiting for a token until its own deadline. */
-  private static final class Waiter extends CompletableFuture<AccessToken> {
-    final long deadline;
-    final Duration timeout;
-
-    Waiter(long deadline, Duration timeout) {
-      this.deadline = deadline;
-      this.timeout = timeout;
-    }
-
-    void timeOut() {
-      completeExceptionally(TokenTimeoutException.waitedFor(timeout));
-    }
-  }
-
-  /** Gives the waiter a token, a failure, or subscribes it to the refresh in flight (starting one). */
+  /** Gives the waiter a token, a failure, or registers it with the refresh in flight (starting one). */
   private void attempt(Waiter waiter) {
     if (waiter.isDone()) {
       return;
@@ -211,31 +249,63 @@ public final class Engine {
     }
     Flight flight = inFlight.get();
     if (flight == null) {
-      long next = nextAttemptAt;
-      long delay = next > now ? next - now : 0; // no subtraction: next may be Long.MIN_VALUE
-      Throwable failure = lastFailure;
-      if (delay > 0 && next > waiter.deadline && failure != null) {
+      Backoff b = backoff;
+      if (b.failure != null && b.nextWhileWaiting > now && b.nextWhileWaiting > waiter.deadline) {
         // The next attempt is after this caller's deadline: fail now rather than hang until then.
-        waiter.completeExceptionally(
-            TokenRefreshException.refreshFailed(Duration.ofMillis(delay), failure));
+        waiter.completeExceptionally(b.exception(b.nextWhileWaiting - now));
         return;
       }
       flight = startFlight(s, s.token == null ? TokenRequest.Reason.INITIAL
-          : s.rejected ? TokenRequest.Reason.REJECTED : TokenRequest.Reason.EXPIRED, delay);
+          : s.rejected ? TokenRequest.Reason.REJECTED : TokenRequest.Reason.EXPIRED, 0);
     }
-    flight.result.whenComplete((snapshot, failure) -> {
-      if (failure == null && snapshot.token != null && snapshot.ended == null && !snapshot.closed) {
-        // A token fresh from the endpoint is handed out even if its leeway already began.
-        waiter.complete(snapshot.token);
-      } else if (failure instanceof ReauthenticationRequiredException) {
-        Snapshot latest = current.get();
-        waiter.completeExceptionally(latest.ended != null ? latest.endException() : failure);
-      } else if (failure instanceof IllegalStateException) {
-        waiter.completeExceptionally(failure);
+    register(waiter, flight);
+  }
+
+  private void register(Waiter waiter, Flight flight) {
+    waiter.flight = flight;
+    flight.waiters.add(waiter);
+    // Settled meanwhile, or closed meanwhile (close fails the flight it sees; this one it may not
+    // have seen): whoever removes the waiter from the set delivers to it, exactly once.
+    if ((flight.result.isDone() || current.get().closed) && flight.waiters.remove(waiter)) {
+      if (flight.result.isDone()) {
+        deliver(waiter, flight);
       } else {
-        attempt(waiter); // temporary failure: wait for the retry if it fits the deadline
+        waiter.completeExceptionally(closedException());
       }
-    });
+    }
+  }
+
+  private void deliver(Waiter waiter, Flight flight) {
+    Snapshot snapshot = null;
+    Throwable failure = null;
+    try {
+      snapshot = flight.result.join();
+    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+      failure = e.getCause() != null ? e.getCause() : e;
+    }
+    if (snapshot != null && snapshot.deliverable()) {
+      waiter.complete(snapshot.token); // fresh from the endpoint: handed out even inside its leeway
+    } else if (failure instanceof ReauthenticationRequiredException) {
+      Snapshot latest = current.get();
+      waiter.completeExceptionally(latest.ended != null ? latest.endException() : failure);
+    } else if (failure instanceof TokenKeeperClosedException) {
+      waiter.completeExceptionally(failure);
+    } else {
+      attempt(waiter); // a temporary failure, or a token no longer deliverable: wait for the next
+    }
+  }
+
+  /** Releases everyone registered with {@code flight}; each waiter is delivered to exactly once. */
+  private void releaseWaiters(Flight flight) {
+    for (Waiter waiter : flight.waiters) {
+      if (flight.waiters.remove(waiter)) {
+        try {
+          deliver(waiter, flight);
+        } catch (RuntimeException e) {
+          waiter.completeExceptionally(e);
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------- flights
@@ -249,22 +319,31 @@ public final class Engine {
         return other;
       }
     }
-    // A refresh may have finished between our read of `current` and winning the slot. Its token is
-    // here already; calling the endpoint again would burn a (rotating) refresh token for nothing.
     long now = clock.millis();
     Snapshot latest = current.get();
-    if (latest != base && latest.usableAt(now)) {
+    if (latest.closed) {
+      fail(mine, closedException()); // close() may have looked for a flight before this one existed
+      return mine;
+    }
+    // A refresh may have finished between our read of `current` and winning the slot. Its token is
+    // here already; calling the endpoint again would burn a (rotating) refresh token for nothing.
+    if (latest != base && latest.usableAt(now) && !latest.rejected
+        && (reason != TokenRequest.Reason.PROACTIVE || latest.staleAt > now)) {
       complete(mine, latest);
       return mine;
     }
-    // A refresh may also have failed meanwhile: its backoff (written before it cleared the slot)
-    // holds for us too.
-    long next = nextAttemptAt;
+    // A refresh may also have failed meanwhile: its backoff (published before it cleared the slot)
+    // holds for us too, as does the moment before which no refresh can bring a later expiry.
+    Backoff b = backoff;
+    if (reason == TokenRequest.Reason.PROACTIVE && b.nextAttemptAt > now && latest.usableAt(now)) {
+      complete(mine, latest); // stale but valid: the retry is not due yet
+      return mine;
+    }
+    long next = b.nextWhileWaiting; // never later than nextAttemptAt
+    if (!latest.rejected) {
+      next = Math.max(next, latest.refreshNotBefore);
+    }
     if (next > now) {
-      if (reason == TokenRequest.Reason.PROACTIVE && latest.usableAt(now)) {
-        complete(mine, latest);
-        return mine;
-      }
       delayMillis = Math.max(delayMillis, next - now);
     }
     try {
@@ -288,15 +367,14 @@ public final class Engine {
   }
 
   private void run(Flight flight) {
-    if (flight.result.isDone() || inFlight.get() != flight) {
-      return; // failed by sign-out or close while it waited for its backoff
+    if (flight.settled.get() || inFlight.get() != flight) {
+      return; // settled by sign-in, sign-out or close while it waited for its backoff
     }
     Snapshot base = current.get();
     try {
       if (base.usableAt(clock.millis()) && !base.rejected
           && (flight.reason != TokenRequest.Reason.PROACTIVE || base.session != flight.session)) {
-        // A sign-in (or another writer) supplied a usable token while this flight waited.
-        complete(flight, base);
+        complete(flight, base); // a sign-in (or another writer) supplied a usable token meanwhile
       } else if (base.closed) {
         fail(flight, closedException());
       } else if (base.ended != null) {
@@ -307,11 +385,9 @@ public final class Engine {
     } catch (Throwable t) {
       // Whatever happens, the slot is released and the waiters hear about it.
       try {
-        onTemporaryFailure(flight, t, clock.millis());
+        temporaryFailure(flight, t, clock.millis());
       } finally {
-        if (!flight.result.isDone()) {
-          fail(flight, TokenRefreshException.refreshFailed(null, t));
-        }
+        fail(flight, TokenRefreshException.refreshFailed(null, t));
       }
       if (t instanceof Error) {
         throw (Error) t;
@@ -321,59 +397,168 @@ public final class Engine {
 
   private void fetch(Flight flight, Snapshot base, boolean mayReread) throws Exception {
     long sentAt = clock.millis();
-    TokenResponse response;
+    Future<?> deadline = scheduleAttemptDeadline(flight, sentAt);
+    TokenResponse response = null;
+    Exception failure = null;
     try {
       response = config.source().fetch(new TokenRequest(base.refreshToken, flight.reason));
       if (response == null) {
-        throw new IllegalStateException("TokenSource " + config.source().getClass().getName()
+        failure = new IllegalStateException("TokenSource " + config.source().getClass().getName()
             + " returned null; return a TokenResponse or throw");
       }
-    } catch (TokenEndpointException e) {
-      if (!e.isTerminal()) {
-        onTemporaryFailure(flight, e, sentAt);
-      } else if (!mayReread || !adoptRotatedTokens(flight, base, sentAt)) {
-        endSession(flight, base, e);
-      }
-      return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      onTemporaryFailure(flight, e, sentAt);
+      failure = e;
+    } catch (Exception e) {
+      failure = e;
+    } finally {
+      deadline.cancel(false);
+    }
+    long receivedAt = clock.millis();
+    if (failure != null) {
+      fetchFailed(flight, base, failure, sentAt, mayReread);
+    } else {
+      fetched(flight, base, response, sentAt, receivedAt);
+    }
+  }
+
+  private void fetchFailed(Flight flight, Snapshot base, Exception failure, long sentAt,
+      boolean mayReread) throws Exception {
+    if (flight.settled.get()) {
+      LOG.log(Level.DEBUG, () -> config.name() + ": an abandoned refresh attempt failed late: "
+          + Failures.describe(failure));
       return;
     }
-    Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt));
+    boolean refused = failure instanceof TokenEndpointException
+        && ((TokenEndpointException) failure).isTerminal();
+    if (!refused || config.source().usesConfiguredCredentials()) {
+      // A service's refused client credentials are no session to end: retried with a long backoff.
+      temporaryFailure(flight, failure, sentAt);
+    } else if (!mayReread || !adoptRotatedTokens(flight, base, sentAt)) {
+      endSession(flight, base, (TokenEndpointException) failure);
+    }
+  }
+
+  private void fetched(Flight flight, Snapshot base, TokenResponse response, long sentAt,
+      long receivedAt) {
+    Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt),
+        Instant.ofEpochMilli(receivedAt));
     AccessToken token = result.token();
     if (token.expiresAt() != null && !token.expiresAt().isAfter(token.obtainedAt())) {
-      onTemporaryFailure(flight, TokenEndpointException.invalidResponse(0,
+      temporaryFailure(flight, TokenEndpointException.invalidResponse(0,
           "the token endpoint issued an access token that had already expired (check clocks)",
           null), sentAt);
       return;
     }
+    long took = Math.max(0, receivedAt - sentAt);
+    recordDuration(took);
     skew = result.skew();
     RefreshToken rotated = response.refreshToken() == null ? null : new RefreshToken(response.refreshToken());
     RefreshToken refresh = rotated != null ? rotated : base.refreshToken;
+    long laterFrom = laterExpiryFrom(base.token, token, result, receivedAt, took);
+    if (!claim(flight)) {
+      lateAnswer(base, token, refresh, rotated, laterFrom);
+      return;
+    }
     // Save first: a rotated refresh token must be in the store before anyone uses the new access
     // token, or a crash now would leave the store holding a refresh token the server has retired.
-    Snapshot next = save(base, token, refresh);
-    if (next == null) {
-      LOG.log(Level.DEBUG, () -> config.name() + ": refresh finished after a sign-in or sign-out; result dropped");
-      complete(flight, current.get());
+    Snapshot next = save(base, token, refresh, laterFrom);
+    if (next == null || !replaceIfSameSession(base, next)) {
+      LOG.log(Level.DEBUG, () -> config.name() + ": refresh finished after a sign-in, sign-out or close; result dropped");
+      revokeIfSignedOut(rotated);
+      release(flight, current.get());
       return;
     }
-    failures = 0;
-    nextAttemptAt = Long.MIN_VALUE;
-    lastFailure = null;
-    long took = clock.millis() - sentAt;
-    if (!replaceIfSameSession(base, next)) {
-      complete(flight, current.get()); // signed in or out meanwhile: the newer session wins
-      return;
-    }
+    backoff = Backoff.NONE;
     LOG.log(Level.DEBUG, () -> config.name() + ": " + flight.reason + " refresh gave "
         + token.fingerprint() + " expiring " + token.expiresAt() + " in " + took + " ms"
         + (rotated != null ? ", refresh token rotated" : ""));
-    // Listener first, waiters second: whoever sees the outcome can rely on the event being out.
+    // Waiters first, listener second: a slow listener never holds a caller up.
+    release(flight, next);
     notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
         token.fingerprint(), token.expiresAt(), rotated != null)));
-    complete(flight, next);
+  }
+
+  /**
+   * When a refresh of {@code token} can first bring a later expiry: from the JWT's {@code iat}
+   * (servers stamp whole seconds), and after a refresh that brought no later expiry than the token
+   * it replaced, no sooner than the longer of its duration and a tenth of the old lifetime.
+   */
+  private long laterExpiryFrom(@Nullable AccessToken old, AccessToken token, Expiry.Result result,
+      long receivedAt, long took) {
+    long from = result.laterExpiryFrom() == null ? Long.MIN_VALUE : result.laterExpiryFrom().toEpochMilli();
+    if (old != null && old.expiresAt() != null && token.expiresAt() != null
+        && !token.expiresAt().isAfter(old.expiresAt())) {
+      long oldLifetime = old.expiresAt().toEpochMilli() - old.obtainedAt().toEpochMilli();
+      from = Math.max(from, Durations.plus(receivedAt, Math.max(took, oldLifetime / 10)));
+    }
+    return from;
+  }
+
+  /**
+   * The answer of an attempt that was already settled (abandoned at its deadline, or overtaken by a
+   * sign-in, sign-out or close). With rotation it may hold the only live refresh token, so it is
+   * saved when nothing newer arrived since the attempt started; otherwise it is dropped.
+   */
+  private void lateAnswer(Snapshot base, AccessToken token, @Nullable RefreshToken refresh,
+      @Nullable RefreshToken rotated, long laterFrom) {
+    Snapshot now = current.get();
+    if (now.session != base.session || now.closed || now.ended != null
+        || now.storeVersion != base.storeVersion) {
+      LOG.log(Level.DEBUG, () -> config.name() + ": late answer of an abandoned refresh dropped: newer state exists");
+      revokeIfSignedOut(rotated);
+      return;
+    }
+    long version = base.storeVersion + 1;
+    try {
+      if (!config.store().compareAndSet(base.storeVersion, new StoredTokens(version, token, refresh))) {
+        LOG.log(Level.DEBUG, () -> config.name() + ": late answer of an abandoned refresh dropped: the store moved on");
+        return;
+      }
+    } catch (RuntimeException e) {
+      version = base.storeVersion; // kept in memory, as any refresh whose store write fails
+    }
+    Snapshot next = active(token, refresh, version, base.session, laterFrom);
+    for (;;) {
+      Snapshot s = current.get();
+      if (s.session != base.session || s.closed || s.storeVersion != base.storeVersion) {
+        return;
+      }
+      if (current.compareAndSet(s, next)) {
+        break;
+      }
+    }
+    backoff = Backoff.NONE;
+    LOG.log(Level.INFO, config.name() + ": a refresh answered after its attempt was abandoned; its"
+        + " tokens were kept (" + token.fingerprint() + ")");
+    Flight other = inFlight.get();
+    if (other != null) {
+      complete(other, next); // whoever waits on the retry gets these tokens now
+    }
+    notify(l -> l.onRefreshed(new TokenListener.Refreshed(TokenRequest.Reason.EXPIRED,
+        Duration.ofMillis(Math.max(0, clock.millis() - token.obtainedAt().toEpochMilli())),
+        token.fingerprint(), token.expiresAt(), rotated != null)));
+  }
+
+  private Future<?> scheduleAttemptDeadline(Flight flight, long sentAt) {
+    Duration limit = config.attemptTimeout();
+    try {
+      return scheduler.schedule(() -> {
+        if (flight.settled.get()) {
+          return;
+        }
+        Runnable abandon = () -> temporaryFailure(flight, new Failures.AttemptTimeoutException(
+            "the token source did not answer within " + limit.toMillis()
+                + " ms (attempt timeout); attempt abandoned"), sentAt);
+        try {
+          executor.execute(abandon);
+        } catch (RejectedExecutionException e) {
+          abandon.run();
+        }
+      }, limit);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(null); // closing: close() settles the flight
+    }
   }
 
   /**
@@ -399,7 +584,7 @@ public final class Engine {
       complete(flight, current.get());
       return true;
     }
-    if (adopted.usableAt(clock.millis())) {
+    if (adopted.usableAt(clock.millis()) && !adopted.rejected) {
       complete(flight, adopted);
     } else {
       fetch(flight, adopted, false);
@@ -408,34 +593,69 @@ public final class Engine {
   }
 
   private void endSession(Flight flight, Snapshot base, TokenEndpointException cause) {
+    if (!claim(flight)) {
+      return;
+    }
     Snapshot ended = base.end(Reason.CREDENTIALS_REJECTED, cause);
     if (!replaceIfSameSession(base, ended)) {
-      complete(flight, current.get());
+      release(flight, current.get());
       return;
     }
     LOG.log(Level.WARNING, config.name() + ": session expired: " + cause.getMessage());
+    releaseFailed(flight, ended.endException());
     notify(l -> l.onSessionExpired(new TokenListener.SessionExpired(cause.getMessage())));
-    fail(flight, ended.endException());
   }
 
-  private void onTemporaryFailure(Flight flight, Throwable cause, long sentAt) {
-    if (flight.result.isDone()) {
+  private void temporaryFailure(Flight flight, Throwable cause, long sentAt) {
+    if (!claim(flight)) {
       return;
     }
     long now = clock.millis();
-    int attempt = failures + 1;
-    failures = attempt;
-    Duration retryAfter = cause instanceof TokenEndpointException
-        ? ((TokenEndpointException) cause).retryAfter().orElse(null) : null;
-    long delay = timing.backoffMillis(attempt, retryAfter, random);
-    lastFailure = cause;
-    nextAttemptAt = Durations.plus(now, delay); // before the slot clears, so the next caller sees the backoff
+    boolean rejected = cause instanceof TokenEndpointException
+        && ((TokenEndpointException) cause).isTerminal();
+    Backoff b = backoff;
+    int attempt = b.failures + 1;
+    long delay;
+    long whileWaiting;
+    if (rejected) {
+      int rejections = b.rejections + 1;
+      delay = timing.rejectedBackoffMillis(rejections, random);
+      whileWaiting = delay; // refused credentials are not retried faster for waiting callers
+      backoff = new Backoff(attempt, rejections, Durations.plus(now, delay),
+          Durations.plus(now, whileWaiting), cause);
+    } else {
+      long exponential = timing.backoffMillis(attempt, null, random);
+      long serverSays = retryAfterMillis(cause, now);
+      delay = Math.max(exponential, serverSays);
+      whileWaiting = Math.max(timing.waitingBackoffMillis(exponential, random), serverSays);
+      // Published before the slot clears, so the next caller sees the backoff.
+      backoff = new Backoff(attempt, 0, Durations.plus(now, delay), Durations.plus(now, whileWaiting), cause);
+    }
     String failure = Failures.describe(cause);
+    TokenFailure reason = rejected ? TokenFailure.CREDENTIALS_REJECTED : TokenFailure.ENDPOINT_FAILING;
     LOG.log(Level.WARNING, config.name() + ": token refresh failed (attempt " + attempt
-        + ", next in " + delay + " ms): " + failure);
+        + ", next in " + delay + " ms, " + whileWaiting + " ms while callers wait; " + endpoint + "): "
+        + (rejected ? "client credentials refused: " : "") + failure);
+    releaseFailed(flight, rejected ? CredentialsRejectedException.of(Duration.ofMillis(delay), cause)
+        : TokenRefreshException.refreshFailed(Duration.ofMillis(delay), cause));
     notify(l -> l.onRefreshFailed(new TokenListener.RefreshFailed(attempt,
-        Duration.ofMillis(now - sentAt), Duration.ofMillis(delay), failure)));
-    fail(flight, TokenRefreshException.refreshFailed(Duration.ofMillis(delay), cause));
+        Duration.ofMillis(Math.max(0, now - sentAt)), Duration.ofMillis(delay), failure, reason)));
+  }
+
+  /** The server's {@code Retry-After} in millis (an HTTP-date measured on our clock), or 0. */
+  private long retryAfterMillis(Throwable cause, long now) {
+    if (!(cause instanceof TokenEndpointException)) {
+      return 0;
+    }
+    TokenEndpointException e = (TokenEndpointException) cause;
+    if (e.retryAfter().isPresent()) {
+      return timing.retryAfterMillis(e.retryAfter().get());
+    }
+    if (e.retryAt().isPresent()) {
+      long until = e.retryAt().get().toEpochMilli() - now;
+      return until <= 0 ? 0 : timing.retryAfterMillis(Duration.ofMillis(until));
+    }
+    return 0;
   }
 
   // ------------------------------------------------------------------------------ state changes
@@ -444,14 +664,15 @@ public final class Engine {
    * Saves the new tokens (compare-and-set) and returns the snapshot to publish, or null when a
    * sign-in or sign-out happened meanwhile: then the store belongs to the newer session.
    */
-  private @Nullable Snapshot save(Snapshot base, AccessToken token, @Nullable RefreshToken refresh) {
+  private @Nullable Snapshot save(Snapshot base, AccessToken token, @Nullable RefreshToken refresh,
+      long laterFrom) {
     TokenStore store = config.store();
     long expected = base.storeVersion;
     for (int i = 0; i < 3; i++) {
       try {
         StoredTokens replacement = new StoredTokens(expected + 1, token, refresh);
         if (store.compareAndSet(expected, replacement)) {
-          return Snapshot.active(token, refresh, timing.windows(token, random), expected + 1, base.session);
+          return active(token, refresh, expected + 1, base.session, laterFrom);
         }
         // Sign-in and sign-out move to a new session before they write: check after every failure.
         if (current.get().session != base.session) {
@@ -459,7 +680,7 @@ public final class Engine {
         }
         StoredTokens latest = store.load();
         Snapshot theirs = snapshotOf(latest, base.session);
-        if (theirs.usableAt(clock.millis())) {
+        if (theirs.usableAt(clock.millis()) && !theirs.rejected) {
           // Another writer stored a valid token meanwhile; theirs wins, ours is dropped.
           return theirs;
         }
@@ -470,7 +691,7 @@ public final class Engine {
         break;
       }
     }
-    return Snapshot.active(token, refresh, timing.windows(token, random), expected, base.session);
+    return active(token, refresh, expected, base.session, laterFrom);
   }
 
   /** Replaces the current snapshot unless a sign-in, sign-out or close happened since {@code base}. */
@@ -486,16 +707,37 @@ public final class Engine {
     }
   }
 
-  private void complete(Flight flight, Snapshot result) {
-    // Clear the slot before completing: a waiter woken by this completion that still finds no
-    // usable token must be able to start the next refresh.
+  /** Takes the right to settle {@code flight}; only one caller ever gets it. */
+  private static boolean claim(Flight flight) {
+    return flight.settled.compareAndSet(false, true);
+  }
+
+  /** Settles a claimed flight with a result. */
+  private void release(Flight flight, Snapshot result) {
+    // Clear the slot before completing: a waiter released by this that still finds no usable
+    // token must be able to start the next refresh.
     inFlight.compareAndSet(flight, null);
     flight.result.complete(result);
+    releaseWaiters(flight);
+  }
+
+  /** Settles a claimed flight with a failure. */
+  private void releaseFailed(Flight flight, Throwable failure) {
+    inFlight.compareAndSet(flight, null);
+    flight.result.completeExceptionally(failure);
+    releaseWaiters(flight);
+  }
+
+  private void complete(Flight flight, Snapshot result) {
+    if (claim(flight)) {
+      release(flight, result);
+    }
   }
 
   private void fail(Flight flight, Throwable failure) {
-    inFlight.compareAndSet(flight, null);
-    flight.result.completeExceptionally(failure);
+    if (claim(flight)) {
+      releaseFailed(flight, failure);
+    }
   }
 
   /** Marks {@code rejected} expired if it is still the current token; see {@code TokenKeeper#invalidate}. */
@@ -507,13 +749,14 @@ public final class Engine {
             + " ignored: a newer token is current");
         return false;
       }
+      lastRejected = s.token;
       if (s.rejected) {
         return true;
       }
       Snapshot marked = s.markRejected();
       if (current.compareAndSet(s, marked)) {
         LOG.log(Level.DEBUG, () -> config.name() + ": " + rejected.fingerprint() + " rejected by a server");
-        if (marked.ended == null && !marked.closed && clock.millis() >= nextAttemptAt) {
+        if (marked.ended == null && !marked.closed && clock.millis() >= backoff.nextWhileWaiting) {
           startFlight(marked, TokenRequest.Reason.REJECTED, 0);
         }
         return true;
@@ -528,26 +771,37 @@ public final class Engine {
     notify(l -> l.onRejectedAfterRefresh(new TokenListener.RejectedAfterRefresh(token.fingerprint(), age)));
   }
 
-  /** Installs tokens obtained by a sign-in, starting a new session. */
+  /** Installs tokens obtained by a sign-in, starting a new session; callers waiting get them at once. */
   public AccessToken signIn(TokenResponse response, long sentAt) {
-    Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt));
+    Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt),
+        Instant.ofEpochMilli(Math.max(sentAt, clock.millis())));
     AccessToken token = result.token();
     RefreshToken refresh = response.refreshToken() == null ? null : new RefreshToken(response.refreshToken());
     // New session first, store second: a refresh of the old session that finishes now sees the
     // session change before it may write, and drops its result instead of overwriting ours.
     long session = beginSession();
     StoredTokens written = write(token, refresh);
-    Snapshot next = Snapshot.active(token, refresh, timing.windows(token, random), written.version(), session);
+    long laterFrom = result.laterExpiryFrom() == null ? Long.MIN_VALUE : result.laterExpiryFrom().toEpochMilli();
+    Snapshot next = active(token, refresh, written.version(), session, laterFrom);
+    boolean installed = false;
     for (;;) {
       Snapshot s = current.get();
-      if (s.session != session || s.closed || current.compareAndSet(s, next)) {
+      if (s.session != session || s.closed) {
         break; // a later sign-in, sign-out or close wins over this one
+      }
+      if (current.compareAndSet(s, next)) {
+        installed = true;
+        break;
       }
     }
     skew = result.skew();
-    failures = 0;
-    nextAttemptAt = Long.MIN_VALUE;
-    lastFailure = null;
+    backoff = Backoff.NONE;
+    if (installed) {
+      Flight flight = inFlight.get();
+      if (flight != null) {
+        complete(flight, next); // callers waiting on a failing refresh get the new token now
+      }
+    }
     LOG.log(Level.DEBUG, () -> config.name() + ": signed in with " + token.fingerprint());
     return token;
   }
@@ -582,6 +836,16 @@ public final class Engine {
     write(null, null);
     LOG.log(Level.DEBUG, () -> config.name() + ": signed out");
     return before.refreshToken;
+  }
+
+  /**
+   * A refresh of a session that was signed out meanwhile may have rotated the refresh token that
+   * sign-out revoked: the new one would outlive the session, so it is revoked too.
+   */
+  private void revokeIfSignedOut(@Nullable RefreshToken rotated) {
+    if (rotated != null && current.get().ended == Reason.SIGNED_OUT) {
+      revoke(rotated).exceptionally(e -> null);
+    }
   }
 
   private StoredTokens write(@Nullable AccessToken token, @Nullable RefreshToken refresh) {
@@ -622,7 +886,7 @@ public final class Engine {
     return done;
   }
 
-  /** Stops background work; waiters fail with {@link IllegalStateException}. */
+  /** Stops background work; waiters fail with {@link TokenKeeperClosedException}. */
   public void close() {
     for (;;) {
       Snapshot s = current.get();
@@ -648,16 +912,55 @@ public final class Engine {
     return config.name();
   }
 
+  /** How many callers are waiting for a refresh right now. */
+  public int waiting() {
+    Flight flight = inFlight.get();
+    return flight == null ? 0 : flight.waiters.size();
+  }
+
+  /** How many calls so far found no usable token and had to wait for a refresh (or fail). */
+  public long callersThatWaited() {
+    return callersThatWaited.sum();
+  }
+
   // --------------------------------------------------------------------------------- helpers
+
+  private void recordDuration(long millis) {
+    synchronized (recent) {
+      recent[recentNext] = millis;
+      recentNext = (recentNext + 1) % recent.length;
+    }
+  }
+
+  /** The longest of the last few refresh durations, bounded by the attempt timeout. */
+  private long recentRefreshMillis() {
+    long max = 0;
+    synchronized (recent) {
+      for (long d : recent) {
+        max = Math.max(max, d);
+      }
+    }
+    return Math.min(max, Durations.millis(config.attemptTimeout()));
+  }
+
+  private Snapshot active(AccessToken token, @Nullable RefreshToken refresh, long version,
+      long session, long laterFrom) {
+    return Snapshot.active(token, refresh,
+        timing.windows(token, random, recentRefreshMillis(), laterFrom), version, session);
+  }
 
   private Snapshot snapshotOf(StoredTokens stored, long session) {
     AccessToken token = stored.accessToken();
-    long[] windows = token == null ? null : timing.windows(token, random);
-    return Snapshot.active(token, stored.refreshToken(), windows, stored.version(), session);
+    if (token == null) {
+      return Snapshot.active(null, stored.refreshToken(), null, stored.version(), session);
+    }
+    Snapshot s = active(token, stored.refreshToken(), stored.version(), session, Long.MIN_VALUE);
+    // The store does not know that a server rejected this token; we do.
+    return token.equals(lastRejected) ? s.markRejected() : s;
   }
 
-  private IllegalStateException closedException() {
-    return new IllegalStateException("TokenKeeper '" + config.name() + "' is closed");
+  private TokenKeeperClosedException closedException() {
+    return TokenKeeperClosedException.of(config.name());
   }
 
   private static RuntimeException rethrowable(Throwable failure) {

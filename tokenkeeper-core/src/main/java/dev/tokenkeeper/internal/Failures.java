@@ -13,9 +13,33 @@ public final class Failures {
    * class is named; timeouts and connection failures are recognisable from the class alone.
    */
   public static String describe(Throwable cause) {
-    if (cause instanceof TokenEndpointException || cause instanceof TokenException) {
+    if (cause instanceof TokenEndpointException || cause instanceof TokenException
+        || cause instanceof OwnMessage) {
       return cause.getMessage();
     }
     return cause.getClass().getName();
+  }
+
+  /** Marks an exception of ours whose message is safe to show (it never holds a secret). */
+  public interface OwnMessage {}
+
+  /** A refresh attempt that did not finish within the keeper's attempt timeout. */
+  public static final class AttemptTimeoutException extends java.io.InterruptedIOException
+      implements OwnMessage {
+    private static final long serialVersionUID = 1L;
+
+    public AttemptTimeoutException(String message) {
+      super(message);
+    }
+  }
+
+  /** A token endpoint call that did not receive its whole answer in time. */
+  public static final class EndpointTimeoutException extends java.net.http.HttpTimeoutException
+      implements OwnMessage {
+    private static final long serialVersionUID = 1L;
+
+    public EndpointTimeoutException(String message) {
+      super(message);
+    }
   }
 }

@@ -3,21 +3,28 @@ package dev.tokenkeeper.internal;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.tokenkeeper.TokenEndpointException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,7 +40,13 @@ public final class HttpEndpoint {
 
   /** An answer: status, content type, body (capped) and the server's {@code Date}. */
   public record Answer(int status, @Nullable String contentType, byte[] body,
-      @Nullable Instant date, @Nullable Duration retryAfter) {
+      @Nullable Instant date, @Nullable Duration retryAfter, @Nullable Instant retryAt) {
+
+    /** An answer whose {@code Retry-After}, if any, was a number of seconds or measured against {@code Date}. */
+    public Answer(int status, @Nullable String contentType, byte[] body, @Nullable Instant date,
+        @Nullable Duration retryAfter) {
+      this(status, contentType, body, date, retryAfter, null);
+    }
 
     public boolean isSuccess() {
       return status >= 200 && status < 300;
@@ -98,13 +111,39 @@ public final class HttpEndpoint {
     }
   }
 
-  /** Sends {@code request} and reads the answer, at most {@link #MAX_BODY_BYTES}. */
-  public static Answer send(HttpClient client, HttpRequest request) throws IOException, InterruptedException {
-    HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    byte[] body;
-    try (InputStream in = response.body()) {
-      body = in.readNBytes(MAX_BODY_BYTES + 1);
+  /**
+   * Sends {@code request} and reads the answer, at most {@link #MAX_BODY_BYTES}, all within {@code
+   * timeout}: the request's own timeout covers only the wait for the headers, and an endpoint that
+   * sends its headers and then stalls in the middle of the body would otherwise hold the caller
+   * forever.
+   *
+   * @throws java.net.http.HttpTimeoutException when the whole answer did not arrive within {@code timeout}
+   */
+  public static Answer send(HttpClient client, HttpRequest request, Duration timeout)
+      throws IOException, InterruptedException {
+    CompletableFuture<HttpResponse<byte[]>> call =
+        client.sendAsync(request, info -> new CappedBody(MAX_BODY_BYTES));
+    HttpResponse<byte[]> response;
+    try {
+      response = call.get(Durations.millis(timeout), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      call.cancel(true); // aborts the exchange and closes its connection
+      throw new Failures.EndpointTimeoutException("token endpoint " + describe(request.uri())
+          + " did not send its whole answer within " + timeout.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      call.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException) {
+        throw (IOException) cause;
+      }
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      throw new IOException(cause.getClass().getName(), cause);
     }
+    byte[] body = response.body();
     int status = response.statusCode();
     String contentType = response.headers().firstValue("Content-Type").orElse(null);
     if (body.length > MAX_BODY_BYTES) {
@@ -112,9 +151,74 @@ public final class HttpEndpoint {
           + " with a body over " + MAX_BODY_BYTES + " bytes", null);
     }
     Instant date = response.headers().firstValue("Date").map(HttpEndpoint::parseDate).orElse(null);
-    Duration retryAfter = response.headers().firstValue("Retry-After")
-        .map(v -> parseRetryAfter(v, date != null ? date : Instant.now())).orElse(null);
-    return new Answer(status, contentType, body, date, retryAfter);
+    Duration retryAfter = null;
+    Instant retryAt = null;
+    String header = response.headers().firstValue("Retry-After").orElse(null);
+    if (header != null) {
+      retryAfter = parseRetryAfter(header, date);
+      if (retryAfter == null && date == null) {
+        retryAt = parseDate(header.trim()); // an HTTP-date with nothing to measure it against here
+      }
+    }
+    return new Answer(status, contentType, body, date, retryAfter, retryAt);
+  }
+
+  /** Scheme, host, port and path of {@code uri}: never its query, which may carry secrets. */
+  public static String describe(URI uri) {
+    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+        + (uri.getRawPath() == null ? "" : uri.getRawPath());
+  }
+
+  /** Collects a body up to {@code max + 1} bytes, then cancels: an over-long answer is refused anyway. */
+  private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+    private final int max;
+    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private Flow.@Nullable Subscription subscription;
+
+    CappedBody(int max) {
+      this.max = max;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> buffers) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : buffers) {
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        out.write(chunk, 0, chunk.length);
+      }
+      if (out.size() > max) {
+        result.complete(out.toByteArray());
+        Flow.Subscription s = subscription;
+        if (s != null) {
+          s.cancel();
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      result.completeExceptionally(failure);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(out.toByteArray());
+    }
   }
 
   /** Parses a JSON object body, or throws a temporary error naming status and content type. */
@@ -138,19 +242,31 @@ public final class HttpEndpoint {
       "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope");
 
   /**
-   * Classifies an answer that is not a success. Terminal (the session is over): 400 and 401, and
-   * any answer naming {@code invalid_grant}, {@code invalid_client}, {@code unauthorized_client},
-   * {@code unsupported_grant_type} or {@code invalid_scope}. Everything else is temporary: 5xx, 408,
-   * 429 and {@code temporarily_unavailable} honour {@code Retry-After}; a 403 from a firewall, a 404
-   * or 405 during a deploy and a redirect are retried with backoff rather than logging every client
-   * out.
+   * Classifies an OAuth 2.0 endpoint's answer that is not a success. Terminal (the credentials were
+   * refused): an answer whose JSON body names {@code invalid_grant}, {@code invalid_client}, {@code
+   * unauthorized_client}, {@code unsupported_grant_type} or {@code invalid_scope}, whatever the
+   * status. Everything else is temporary: 5xx, 408, 429 and {@code temporarily_unavailable} honour
+   * {@code Retry-After}; a 4xx without such an error (an HTML page from a gateway, an empty body,
+   * other JSON), a 404 or 405 during a deploy and a redirect are retried with backoff rather than
+   * logging every client out.
    */
   public static TokenEndpointException failure(Answer answer, @Nullable Map<String, Object> json) {
+    return failure(answer, json, false);
+  }
+
+  /**
+   * Classifies an answer that is not a success, as {@link #failure(Answer, Map)}; with {@code
+   * statusIsVerdict} (custom JSON APIs, which have no error codes) a 400 or 401 is a refusal too.
+   */
+  public static TokenEndpointException failure(Answer answer, @Nullable Map<String, Object> json,
+      boolean statusIsVerdict) {
     int status = answer.status();
     String error = json == null ? null : safeErrorCode(json.get("error"));
     String what = "token endpoint answered " + answer.describe() + (error == null ? "" : " error=" + error);
     boolean temporaryError = "temporarily_unavailable".equals(error) || "slow_down".equals(error);
-    if (!temporaryError && (status == 400 || status == 401 || error != null && REFUSALS.contains(error))) {
+    boolean refusal = error != null && REFUSALS.contains(error)
+        || statusIsVerdict && (status == 400 || status == 401);
+    if (!temporaryError && refusal) {
       return TokenEndpointException.rejected(status, error, what);
     }
     if (status >= 300 && status < 400) {
@@ -158,6 +274,9 @@ public final class HttpEndpoint {
       return TokenEndpointException.unavailable(status, error, null, what);
     }
     if (status >= 400) {
+      if (answer.retryAt() != null) {
+        return TokenEndpointException.unavailableUntil(status, error, answer.retryAt(), what);
+      }
       return TokenEndpointException.unavailable(status, error, answer.retryAfter(), what);
     }
     return TokenEndpointException.invalidResponse(status, what, null);
@@ -196,21 +315,32 @@ public final class HttpEndpoint {
   }
 
   /**
-   * A lifetime in seconds: a JSON number or a numeric string (some servers send {@code
-   * "3600"}). Anything else, or a negative value, is ignored (unknown lifetime).
+   * A lifetime in seconds: a JSON number or a numeric string (some servers send {@code "3600"}), or
+   * null when the field is absent. A negative, non-numeric or absurd value is a malformed answer (a
+   * temporary failure), never an unknown lifetime: a token read as "expiry unknown" would be used
+   * until some server rejected it.
    */
-  public static @Nullable Duration secondsField(Map<String, Object> json, String field) {
+  public static @Nullable Duration secondsField(Map<String, Object> json, String field, Answer answer)
+      throws TokenEndpointException {
     Object value = json.get(field);
+    if (value == null) {
+      return null;
+    }
     double seconds;
     if (value instanceof Number) {
       seconds = ((Number) value).doubleValue();
     } else if (value instanceof String && ((String) value).trim().matches("\\d{1,12}(\\.\\d+)?")) {
       seconds = Double.parseDouble(((String) value).trim());
     } else {
-      return null;
+      throw TokenEndpointException.invalidResponse(answer.status(),
+          "token response field '" + field + "' is not a number of seconds", null);
     }
-    if (!(seconds >= 0) || seconds > Expiry.MAX_LIFETIME.getSeconds()) {
-      return null;
+    if (!(seconds >= 0)) {
+      throw TokenEndpointException.invalidResponse(answer.status(),
+          "token response field '" + field + "' is negative", null);
+    }
+    if (seconds > Expiry.MAX_LIFETIME.getSeconds()) {
+      return null; // a century or more: as good as unknown, and it would overflow
     }
     return Duration.ofMillis((long) (seconds * 1000));
   }
@@ -223,14 +353,18 @@ public final class HttpEndpoint {
     }
   }
 
-  /** {@code Retry-After}: delta-seconds or an HTTP-date (counted from the server's {@code Date}). */
-  static @Nullable Duration parseRetryAfter(String value, Instant serverNow) {
+  /**
+   * {@code Retry-After}: delta-seconds, or an HTTP-date counted from the server's {@code Date}; null
+   * when it is neither, or a date with no {@code Date} to count from (the keeper then counts it on
+   * its own clock, see {@link Answer#retryAt()}).
+   */
+  static @Nullable Duration parseRetryAfter(String value, @Nullable Instant serverNow) {
     String v = value.trim();
     if (v.matches("\\d{1,9}")) {
       return Duration.ofSeconds(Long.parseLong(v));
     }
     Instant at = parseDate(v);
-    if (at == null) {
+    if (at == null || serverNow == null) {
       return null;
     }
     Duration d = Duration.between(serverNow, at);

@@ -14,4 +14,5 @@ import org.jspecify.annotations.Nullable;
 /** Everything an {@link Engine} is built from; validated by {@code TokenKeeper.Builder}. */
 public record KeeperConfig(String name, TokenSource source, TokenStore store, InstantSource clock,
     Scheduler scheduler, Executor executor, Timing timing, RandomGenerator random,
-    TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout) {}
+    TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout,
+    Duration attemptTimeout) {}

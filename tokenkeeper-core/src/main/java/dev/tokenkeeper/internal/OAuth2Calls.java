@@ -52,7 +52,7 @@ public final class OAuth2Calls {
     body.put("grant_type", grantType);
     body.putAll(form);
     parameters.forEach(body::putIfAbsent);
-    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(tokenUri, body));
+    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(tokenUri, body), timeout);
     if (!answer.isSuccess()) {
       throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
     }
@@ -72,7 +72,7 @@ public final class OAuth2Calls {
     String scope = HttpEndpoint.stringField(json, "scope", answer);
     try {
       return new TokenResponse(accessToken, type == null || type.isEmpty() ? "Bearer" : type,
-          HttpEndpoint.secondsField(json, "expires_in"), refresh == null || refresh.isEmpty() ? null : refresh,
+          HttpEndpoint.secondsField(json, "expires_in", answer), refresh == null || refresh.isEmpty() ? null : refresh,
           scope, answer.date());
     } catch (IllegalArgumentException e) {
       // The message names the field and position, never the value.
@@ -92,7 +92,7 @@ public final class OAuth2Calls {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("token", token.value());
     body.put("token_type_hint", "refresh_token");
-    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(revocationUri, body));
+    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(revocationUri, body), timeout);
     if (!answer.isSuccess()) {
       throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
     }

@@ -17,6 +17,11 @@ final class Snapshot {
   final long staleAt;
   /** From here on the token is not handed out. */
   final long expiredAt;
+  /**
+   * No refresh of this token starts before this: until then the server would hand out a token that
+   * expires no later (whole-second {@code exp}). Callers on an expired token wait for it.
+   */
+  final long refreshNotBefore;
   /** The store version these tokens were loaded from or saved as. */
   final long storeVersion;
   /** Incremented by sign-in and sign-out: a refresh started in an older session is discarded. */
@@ -29,13 +34,14 @@ final class Snapshot {
   final boolean closed;
 
   private Snapshot(@Nullable AccessToken token, @Nullable RefreshToken refreshToken, long staleAt,
-      long expiredAt, long storeVersion, long session,
+      long expiredAt, long refreshNotBefore, long storeVersion, long session,
       ReauthenticationRequiredException.@Nullable Reason ended, @Nullable Throwable endCause,
       boolean rejected, boolean closed) {
     this.token = token;
     this.refreshToken = refreshToken;
     this.staleAt = staleAt;
     this.expiredAt = expiredAt;
+    this.refreshNotBefore = refreshNotBefore;
     this.storeVersion = storeVersion;
     this.session = session;
     this.ended = ended;
@@ -45,22 +51,22 @@ final class Snapshot {
   }
 
   static Snapshot empty(long storeVersion, long session) {
-    return new Snapshot(null, null, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion, session, null,
-        null, false, false);
+    return new Snapshot(null, null, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion,
+        session, null, null, false, false);
   }
 
   static Snapshot active(@Nullable AccessToken token, @Nullable RefreshToken refreshToken,
       long @Nullable [] windows, long storeVersion, long session) {
     if (token == null) {
       Snapshot s = empty(storeVersion, session);
-      return new Snapshot(null, refreshToken, s.staleAt, s.expiredAt, storeVersion, session, null,
-          null, false, false);
+      return new Snapshot(null, refreshToken, s.staleAt, s.expiredAt, Long.MIN_VALUE, storeVersion,
+          session, null, null, false, false);
     }
     if (windows == null) {
       throw new IllegalArgumentException("windows");
     }
-    return new Snapshot(token, refreshToken, windows[0], windows[1], storeVersion, session, null,
-        null, false, false);
+    return new Snapshot(token, refreshToken, windows[0], windows[1], windows[2], storeVersion,
+        session, null, null, false, false);
   }
 
   /** Returns {@code true} when the token may be handed out at {@code now}. */
@@ -68,10 +74,20 @@ final class Snapshot {
     return token != null && now < expiredAt && !closed;
   }
 
+  /**
+   * Returns {@code true} when this snapshot's token may be handed to callers that waited for a
+   * refresh: a token fresh from the endpoint is, even if its leeway already began, unless a server
+   * rejected it or the session is over.
+   */
+  boolean deliverable() {
+    return token != null && !rejected && ended == null && !closed;
+  }
+
   /** The same tokens, expired now because a server rejected the access token. */
   Snapshot markRejected() {
-    return new Snapshot(token, refreshToken, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion, session,
-        ended, endCause, true, closed);
+    // A server rejected it: a refresh is due now, whatever its exp promised.
+    return new Snapshot(token, refreshToken, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE,
+        storeVersion, session, ended, endCause, true, closed);
   }
 
   /**
@@ -79,24 +95,24 @@ final class Snapshot {
    * the resource server), but never turns stale: no refresh is attempted.
    */
   Snapshot end(ReauthenticationRequiredException.Reason reason, @Nullable Throwable cause) {
-    return new Snapshot(token, null, expiredAt, expiredAt, storeVersion, session, reason, cause,
-        rejected, closed);
+    return new Snapshot(token, null, expiredAt, expiredAt, refreshNotBefore, storeVersion, session,
+        reason, cause, rejected, closed);
   }
 
   /** The same state in the next session: a sign-in has begun. */
   Snapshot nextSession() {
-    return new Snapshot(token, refreshToken, staleAt, expiredAt, storeVersion, session + 1, ended,
-        endCause, rejected, closed);
+    return new Snapshot(token, refreshToken, staleAt, expiredAt, refreshNotBefore, storeVersion,
+        session + 1, ended, endCause, rejected, closed);
   }
 
   Snapshot signedOut(long storeVersion) {
-    return new Snapshot(null, null, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion, session + 1,
-        ReauthenticationRequiredException.Reason.SIGNED_OUT, null, false, closed);
+    return new Snapshot(null, null, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion,
+        session + 1, ReauthenticationRequiredException.Reason.SIGNED_OUT, null, false, closed);
   }
 
   Snapshot close() {
-    return new Snapshot(token, refreshToken, Long.MIN_VALUE, Long.MIN_VALUE, storeVersion, session,
-        ended, endCause, rejected, true);
+    return new Snapshot(token, refreshToken, Long.MIN_VALUE, Long.MIN_VALUE, refreshNotBefore,
+        storeVersion, session, ended, endCause, rejected, true);
   }
 
   ReauthenticationRequiredException endException() {

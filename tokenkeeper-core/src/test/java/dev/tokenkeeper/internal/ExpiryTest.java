@@ -69,7 +69,34 @@ class ExpiryTest {
         TokenResponse.bearer(jwt("{\"exp\":" + exp + "}")).withServerDate(serverNow), SENT);
     // Taken at face value the token would look expired already; it has 300 s left.
     assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(300));
-    assertThat(result.skew()).isEqualTo(Duration.ofSeconds(-600));
+    // Date is whole seconds: the server's clock is between 600 and 599 s behind; the smallest
+    // difference that reading allows is reported.
+    assertThat(result.skew()).isEqualTo(Duration.ofSeconds(-599));
+  }
+
+  @Test
+  void slowEndpoint_latencyIsNeverTakenForSkew() {
+    // One clock, a 2.4 s endpoint: Date says 12:00:02, stamped when the answer left. Counted from the
+    // send time that looked like +2 s of skew; the interval [sent, received] shows it is none.
+    Instant received = SENT.plusMillis(2_400);
+    long iat = SENT.getEpochSecond() + 2;
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 5) + "}"))
+        .withServerDate(SENT.plusSeconds(2));
+    Expiry.Result result = Expiry.compute(response, SENT, received);
+    assertThat(result.skew()).isEqualTo(Duration.ZERO);
+    assertThat(result.token().expiresAt()).isEqualTo(Instant.ofEpochSecond(iat + 5)); // exp, exactly
+    assertThat(result.laterExpiryFrom()).isEqualTo(Instant.ofEpochSecond(iat + 1));
+  }
+
+  @Test
+  void skewLargerThanTheUncertainty_isReportedAsItsSmallestPossibleValue() {
+    Instant received = SENT.plusMillis(500);
+    Instant serverNow = SENT.plusSeconds(30); // 29.5 to 31 s ahead
+    long exp = serverNow.getEpochSecond() + 60;
+    Expiry.Result result = Expiry.compute(
+        TokenResponse.bearer(jwt("{\"exp\":" + exp + "}")).withServerDate(serverNow), SENT, received);
+    assertThat(result.skew()).isEqualTo(Duration.ofMillis(29_500));
+    assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(60)); // exp - Date, from the send
   }
 
   @Test
@@ -92,7 +119,8 @@ class ExpiryTest {
         .withServerDate(SENT).withExpiresIn(Duration.ofSeconds(1));
     Expiry.Result result = Expiry.compute(response, sent);
     assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(1));
-    assertThat(result.skew()).isEqualTo(Duration.ofMillis(-900));
+    // Date 12:00:00 read at 12:00:00.900: the server's clock could be anywhere in that second.
+    assertThat(result.skew()).isEqualTo(Duration.ZERO);
   }
 
   @Test

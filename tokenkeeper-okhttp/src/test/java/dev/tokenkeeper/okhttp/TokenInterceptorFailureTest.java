@@ -46,8 +46,10 @@ class TokenInterceptorFailureTest {
   @Test
   void tokenEndpointDown_tokenExpired_failsWithTokenIOException_notAHang() throws Exception {
     bed.close();
-    // The first retry would come after the caller's 10 s deadline, so the caller is told at once.
-    bed = new TestBed(b -> b.backoff(Duration.ofMinutes(1), Duration.ofMinutes(2)));
+    // The first retry would come after the caller's 10 s deadline (also while callers wait), so the
+    // caller is told at once.
+    bed = new TestBed(b -> b.backoff(Duration.ofMinutes(1), Duration.ofMinutes(2))
+        .waitingRetryInterval(Duration.ofMinutes(1)));
     OkHttpClient client = bed.client();
     call(client, get(bed.api.uri("/api/items")));
     bed.tokens.close();
@@ -83,17 +85,19 @@ class TokenInterceptorFailureTest {
   }
 
   @Test
-  void sessionOver_failsWithReauthenticationRequired_syncAndAsync() throws Exception {
+  void serviceCredentialsRefused_failsWithCredentialsRejected_syncAndAsync_noCallDuringTheBackoff()
+      throws Exception {
     OkHttpClient client = bed.client();
     call(client, get(bed.api.uri("/api/items")));
     bed.tokens.enqueue(Fault.invalidClient());
     bed.clock.advance(TTL);
     assertThatThrownBy(() -> call(client, get(bed.api.uri("/api/items"))))
         .isInstanceOfSatisfying(TokenIOException.class, e -> {
-          assertThat(e.isReauthenticationRequired()).isTrue();
-          assertThat(e.getCause()).isInstanceOf(ReauthenticationRequiredException.class);
+          assertThat(e.isReauthenticationRequired()).isFalse(); // a service has nobody to sign in
+          assertThat(e.failure()).isEqualTo(dev.tokenkeeper.TokenFailure.CREDENTIALS_REJECTED);
+          assertThat(e.getCause()).isInstanceOf(dev.tokenkeeper.CredentialsRejectedException.class);
         });
-    assertThat(bed.listener.expiries).hasSize(1);
+    assertThat(bed.listener.expiries).isEmpty();
 
     CompletableFuture<Response> async = new CompletableFuture<>();
     client.newCall(get(bed.api.uri("/api/items"))).enqueue(new Callback() {
@@ -109,18 +113,19 @@ class TokenInterceptorFailureTest {
     });
     assertThatThrownBy(() -> async.get(10, TimeUnit.SECONDS))
         .cause().isInstanceOfSatisfying(TokenIOException.class,
-            e -> assertThat(e.isReauthenticationRequired()).isTrue());
-    assertThat(bed.tokens.tokenRequests()).isEqualTo(2); // an ended session calls the endpoint no more
+            e -> assertThat(e.failure()).isEqualTo(dev.tokenkeeper.TokenFailure.CREDENTIALS_REJECTED));
+    assertThat(bed.tokens.tokenRequests()).isEqualTo(2); // no call during the 30 s backoff
     assertThat(bed.api.requests()).isEqualTo(1);
   }
 
   @Test
-  void rejectedToken_andTheRefreshEndsTheSession_failsWithReauthenticationRequired() throws IOException {
+  void rejectedToken_andTheRefreshIsRefused_failsWithCredentialsRejected() throws IOException {
     OkHttpClient client = bed.client();
     bed.api.revoke(bed.keeper.token().value());
     bed.tokens.enqueue(Fault.invalidClient());
     assertThatThrownBy(() -> call(client, get(bed.api.uri("/api/items"))))
-        .isInstanceOfSatisfying(TokenIOException.class, e -> assertThat(e.isReauthenticationRequired()).isTrue());
+        .isInstanceOfSatisfying(TokenIOException.class,
+            e -> assertThat(e.failure()).isEqualTo(dev.tokenkeeper.TokenFailure.CREDENTIALS_REJECTED));
     assertThat(bed.api.requests()).isEqualTo(1); // the 401, and no retry without a token
   }
 

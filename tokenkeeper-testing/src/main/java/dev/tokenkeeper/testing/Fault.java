@@ -33,6 +33,7 @@ public final class Fault {
     JSON,
     DROP_CONNECTION,
     RESET_MID_RESPONSE,
+    STALL_MID_BODY,
     OAUTH_ERROR,
     OMIT_REFRESH_TOKEN
   }
@@ -171,6 +172,15 @@ public final class Fault {
    */
   public static Fault resetMidResponse() {
     return new Fault(Kind.RESET_MID_RESPONSE, 200, null, null, null, "resetMidResponse");
+  }
+
+  /**
+   * Sends the headers of a 200 answer and the start of its body, then nothing more: the connection
+   * stays open until the client gives up and closes it (or the server is closed). A client whose
+   * timeout covers only the headers waits forever.
+   */
+  public static Fault stallMidBody() {
+    return new Fault(Kind.STALL_MID_BODY, 200, null, null, null, "stallMidBody");
   }
 
   /**

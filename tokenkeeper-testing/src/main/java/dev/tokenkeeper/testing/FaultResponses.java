@@ -32,6 +32,9 @@ final class FaultResponses {
       case RESET_MID_RESPONSE -> new Response(200,
           Map.of("Content-Type", OAuthHttp.JSON, LoopbackHttpServer.TRUNCATE_MARKER, "true"),
           "{\"access_token\":\"eyJhbGciOiJSUzI1NiJ9.cut".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      case STALL_MID_BODY -> new Response(200,
+          Map.of("Content-Type", OAuthHttp.JSON, LoopbackHttpServer.STALL_MARKER, "true"),
+          "{\"access_token\":\"eyJhbGciOiJSUzI1NiJ9.".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       case DELAY, HOLD, OMIT_REFRESH_TOKEN ->
           throw new IllegalArgumentException(fault + " serves the request; it has no response");
     };

@@ -90,7 +90,7 @@ final class HttpWire {
       head.append("Date: ").append(httpDate(date)).append("\r\n");
     }
     response.headers().forEach((name, value) -> {
-      if (!name.equals(LoopbackHttpServer.TRUNCATE_MARKER)) {
+      if (!name.equals(LoopbackHttpServer.TRUNCATE_MARKER) && !name.equals(LoopbackHttpServer.STALL_MARKER)) {
         head.append(name).append(": ").append(value).append("\r\n");
       }
     });

@@ -46,6 +46,8 @@ final class LoopbackHttpServer implements AutoCloseable {
   private static final long TERMINATION_WAIT_SECONDS = 5;
   /** A response header (never sent) asking to announce more body than is sent, then close. */
   static final String TRUNCATE_MARKER = "X-Scripted-Truncate";
+  /** A response header (never sent) asking to send the headers and part of the body, then stall. */
+  static final String STALL_MARKER = "X-Scripted-Stall";
 
   /** Answers one request. */
   @FunctionalInterface
@@ -181,6 +183,13 @@ final class LoopbackHttpServer implements AutoCloseable {
         Response response = dispatch(request);
         if (response == null) {
           return; // the handler asked to drop the connection
+        }
+        if (response.headers().containsKey(STALL_MARKER)) {
+          HttpWire.writeTruncated(out, response, now());
+          while (in.read() >= 0) {
+            // stalled mid-body: wait for the client to give up (or close() to close the socket)
+          }
+          return;
         }
         if (response.headers().containsKey(TRUNCATE_MARKER)) {
           HttpWire.writeTruncated(out, response, now());
