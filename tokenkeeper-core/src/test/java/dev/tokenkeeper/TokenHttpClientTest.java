@@ -351,6 +351,18 @@ class TokenHttpClientTest {
   }
 
   @Test
+  void rejectionRule_onlyBearerOrDPoPChallengesSpeakForTheToken() {
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"a, Bearer\", charset=\"UTF-8\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Negotiate", "Basic realm=x"))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\", Bearer realm=\"api\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\"", "Bearer error=invalid_token"))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("DPoP algs=\"ES256\", error=\"invalid_token\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer error=\"insufficient_scope\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of(""))).isTrue();
+  }
+
+  @Test
   void wrapping_keepsTheClientsSettings() {
     HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
         .followRedirects(HttpClient.Redirect.NORMAL).build();
