@@ -28,7 +28,13 @@ import org.jspecify.annotations.Nullable;
  *   <li>On a rejection an adapter calls {@link TokenKeeper#invalidate}, takes the current token and
  *       retries once, only if the request body can be sent again; a second 401 goes back to the
  *       caller (and to {@link TokenKeeper#reportRejectedAfterRefresh}).
- *   <li>A redirect to another origin never carries the token.
+ *   <li>A redirect to another origin never carries the token. The token goes with the request the
+ *       application addressed to an allowed origin, and with redirects while they stay on that
+ *       origin; once a redirect leaves it, no later hop carries any token: not the first origin's,
+ *       and not the token of the origin it leads to, even when that origin has a keeper here. A
+ *       redirect is the server's word, not the application's: following it with another identity's
+ *       token would let whoever controls a {@code Location} header spend that identity (a 307
+ *       resends a POST body). Call the other origin directly to use its keeper.
  * </ul>
  *
  * <pre>{@code
