@@ -56,8 +56,8 @@ import javax.net.ssl.SSLParameters;
  * shutdown}, {@code shutdownNow}, {@code isTerminated} and {@code awaitTermination} act on the
  * wrapped client and on the internal no-redirect client together, so {@code try (HttpClient c =
  * TokenHttpClient.wrap(...))} leaves no threads behind. On JDK 17, where {@code HttpClient} has no
- * lifecycle, they only stop the wrapper from building its internal client (the JDK frees idle
- * clients when they are no longer referenced).
+ * lifecycle, they only make the wrapper refuse requests that would carry a token (the JDK frees
+ * idle clients when they are no longer referenced).
  *
  * <p>Thread-safe, like the client it wraps. WebSockets are passed through without tokens.
  */

@@ -402,6 +402,21 @@ class TokenHttpClientTest {
     assertThat(api.requests()).isEqualTo(1);
   }
 
+  @Test
+  void close_returns_isIdempotent_andLeavesTheClientTerminated_onEveryJdk() {
+    TokenHttpClient client = client(HttpClient.Redirect.NORMAL);
+    client.close();
+    client.close();
+    assertThat(client.isTerminated()).isTrue();
+    // Refused on every JDK: on 17 the wrapped client has no lifecycle, and sending through it would
+    // let JDK 17 forward the token on a redirect.
+    assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> client.sendAsync(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()).join())
+        .hasCauseInstanceOf(IOException.class);
+    assertThat(api.requests()).isZero();
+  }
+
   /** Names of the JDK HttpClient selector threads alive now: one per running client. */
   private static Set<String> selectorThreads() {
     return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)

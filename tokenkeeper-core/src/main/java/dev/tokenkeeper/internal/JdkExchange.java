@@ -181,8 +181,14 @@ public final class JdkExchange {
     return token.thenCompose(t -> {
       HttpRequest sent = withToken(request, t);
       HttpResponse.BodyHandler<T> body = discardRedirects(handler, request, hops);
+      HttpClient client;
+      try {
+        client = client();
+      } catch (IOException e) {
+        return CompletableFuture.failedFuture(e);
+      }
       CompletableFuture<HttpResponse<T>> response = push == null
-          ? client().sendAsync(sent, body) : client().sendAsync(sent, body, push);
+          ? client.sendAsync(sent, body) : client.sendAsync(sent, body, push);
       return response.thenApply(r -> new Hop<>(request, r, keeper, t));
     });
   }
@@ -207,8 +213,13 @@ public final class JdkExchange {
     return copy.build();
   }
 
-  /** Requests with tokens go through a client that never follows redirects by itself. */
-  private HttpClient client() {
+  /**
+   * Requests with tokens go through a client that never follows redirects by itself.
+   *
+   * @throws IOException after shutdown, when the twin was never built: the wrapped client must
+   *     not take its place (on JDK 17 it would still run, and forward the token on redirects)
+   */
+  private HttpClient client() throws IOException {
     if (delegate.followRedirects() == HttpClient.Redirect.NEVER) {
       return delegate;
     }
@@ -223,7 +234,7 @@ public final class JdkExchange {
         return twin;
       }
       if (shutdown) {
-        return delegate; // shut down too: it refuses the request as a closed client does
+        throw new IOException("the TokenHttpClient is shut down; build a new one");
       }
       HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
           .version(delegate.version()).sslContext(delegate.sslContext()).sslParameters(delegate.sslParameters());
