@@ -43,15 +43,25 @@ import javax.net.ssl.SSLParameters;
  *   <li><b>Redirects:</b> when the wrapped client follows redirects, requests that carry a token are
  *       sent through a twin client that does not, and the redirects are followed here with the same
  *       rules (303, and POST on 301/302, become GET; at most 5 hops; {@code NORMAL} never goes from
- *       https to http), each hop carrying only the token of its own origin. JDK 17's client forwards
- *       {@code Authorization} across origins on redirect; this one never does.
- *   <li><b>Failures:</b> when no token can be had, {@code send} throws {@link TokenIOException} (an
- *       {@link IOException}) and {@code sendAsync} completes with it; the request is not sent.
+ *       https to http). Hops on the first request's origin carry its token; once a redirect leaves
+ *       that origin, no later hop carries a token, not even one to another origin the policy
+ *       names, or back (the {@linkplain TokenPolicy redirect rule} every adapter shares). JDK 17's
+ *       client forwards {@code Authorization} across origins on redirect; this one never does.
+ *   <li><b>Failures:</b> when no token can be had (the keeper being closed included), {@code send}
+ *       throws {@link TokenIOException} (an {@link IOException}) and {@code sendAsync} completes
+ *       with it; the request is not sent.
  * </ul>
+ *
+ * <p><b>Closing:</b> the wrapper owns the client it wraps. On JDK 21+, {@code close}, {@code
+ * shutdown}, {@code shutdownNow}, {@code isTerminated} and {@code awaitTermination} act on the
+ * wrapped client and on the internal no-redirect client together, so {@code try (HttpClient c =
+ * TokenHttpClient.wrap(...))} leaves no threads behind. On JDK 17, where {@code HttpClient} has no
+ * lifecycle, they only make the wrapper refuse requests that would carry a token (the JDK frees
+ * idle clients when they are no longer referenced).
  *
  * <p>Thread-safe, like the client it wraps. WebSockets are passed through without tokens.
  */
-public final class TokenHttpClient extends HttpClient {
+public final class TokenHttpClient extends HttpClient implements AutoCloseable {
   private final HttpClient delegate;
   private final JdkExchange exchange;
 
@@ -155,6 +165,76 @@ public final class TokenHttpClient extends HttpClient {
   @Override
   public WebSocket.Builder newWebSocketBuilder() {
     return delegate.newWebSocketBuilder();
+  }
+
+  // The five methods below override HttpClient's on JDK 21+ (same names and descriptors); with
+  // --release 17 they cannot say @Override. On 17 they are this class's own.
+
+  /**
+   * Starts an orderly shutdown of the wrapped client and of the internal one: requests already
+   * sent complete, new ones are refused (JDK 21+). Returns at once; idempotent.
+   */
+  public void shutdown() {
+    exchange.shutdown();
+  }
+
+  /**
+   * Shuts the wrapped client and the internal one down at once; requests in flight fail (JDK 21+).
+   * Idempotent.
+   */
+  public void shutdownNow() {
+    exchange.shutdownNow();
+  }
+
+  /**
+   * Returns {@code true} when, after a shutdown, the wrapped client and the internal one have both
+   * terminated (JDK 21+; on 17, once {@link #shutdown} was called).
+   */
+  public boolean isTerminated() {
+    return exchange.isTerminated();
+  }
+
+  /**
+   * Waits until the wrapped client and the internal one have terminated after a shutdown, or
+   * {@code duration} has passed.
+   *
+   * @return {@code true} if both terminated
+   * @throws InterruptedException when the thread was interrupted while waiting
+   */
+  public boolean awaitTermination(Duration duration) throws InterruptedException {
+    Objects.requireNonNull(duration, "duration");
+    return exchange.awaitTermination(duration);
+  }
+
+  /**
+   * Shuts down and waits for the wrapped client and the internal one to terminate, as {@code
+   * HttpClient.close()} does on JDK 21+: if interrupted while waiting, shuts down at once and
+   * returns with the interrupt flag set. Idempotent.
+   */
+  @Override
+  public void close() {
+    boolean terminated = isTerminated();
+    if (terminated) {
+      return;
+    }
+    shutdown();
+    boolean interrupted = false;
+    while (!terminated) {
+      try {
+        terminated = awaitTermination(Duration.ofDays(1));
+      } catch (InterruptedException e) {
+        if (!interrupted) {
+          interrupted = true;
+          shutdownNow();
+          if (isTerminated()) {
+            break;
+          }
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

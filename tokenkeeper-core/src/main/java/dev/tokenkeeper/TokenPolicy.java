@@ -1,5 +1,6 @@
 package dev.tokenkeeper;
 
+import dev.tokenkeeper.internal.Challenges;
 import dev.tokenkeeper.internal.HttpEndpoint;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -7,8 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,13 +20,21 @@ import org.jspecify.annotations.Nullable;
  *       identities). A request to any other origin goes out untouched, without a token.
  *   <li>Plain {@code http} origins are refused, except loopback, unless {@link
  *       Builder#allowPlainHttp(boolean)}: a token sent in clear text is a token given away.
- *   <li>A response rejects the token when it is 401 and its {@code WWW-Authenticate}, if any, names
- *       no error other than {@code invalid_token}. {@code 403 insufficient_scope} is not a
- *       rejection: a new token would not have more scope.
+ *   <li>A response rejects the token when it is 401 and has no {@code WWW-Authenticate}, or one of
+ *       its challenges is {@code Bearer} (or {@code DPoP}) with no error or {@code
+ *       error="invalid_token"} ({@link #isTokenRejection}). A 401 that only challenges another
+ *       scheme ({@code Basic}) is not a rejection: a new token cannot answer it. {@code 403
+ *       insufficient_scope} is not one either: a new token would not have more scope.
  *   <li>On a rejection an adapter calls {@link TokenKeeper#invalidate}, takes the current token and
  *       retries once, only if the request body can be sent again; a second 401 goes back to the
  *       caller (and to {@link TokenKeeper#reportRejectedAfterRefresh}).
- *   <li>A redirect to another origin never carries the token.
+ *   <li>A redirect to another origin never carries the token. The token goes with the request the
+ *       application addressed to an allowed origin, and with redirects while they stay on that
+ *       origin; once a redirect leaves it, no later hop carries any token: not the first origin's,
+ *       and not the token of the origin it leads to, even when that origin has a keeper here. A
+ *       redirect is the server's word, not the application's: following it with another identity's
+ *       token would let whoever controls a {@code Location} header spend that identity (a 307
+ *       resends a POST body). Call the other origin directly to use its keeper.
  * </ul>
  *
  * <pre>{@code
@@ -40,8 +47,6 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe.
  */
 public final class TokenPolicy {
-  private static final Pattern ERROR = Pattern.compile("(?i)(?:^|[\\s,])error\\s*=\\s*\"?([^\",\\s]*)");
-
   private final Map<String, TokenKeeper> keepers;
 
   private TokenPolicy(Map<String, TokenKeeper> keepers) {
@@ -70,21 +75,35 @@ public final class TokenPolicy {
 
   /**
    * Returns {@code true} when a response with {@code status} and these {@code WWW-Authenticate}
-   * values rejects the token it carried.
+   * field values rejects the token it carried: a 401 with no challenge at all, or with a {@code
+   * Bearer} (or {@code DPoP}) challenge that names no error or {@code error="invalid_token"}.
+   *
+   * <p>A 401 whose challenges are all of other schemes ({@code Basic realm="…"}) asks for
+   * credentials a new token cannot give, and one whose Bearer challenge names another error ({@code
+   * invalid_request}) says the request is wrong, not the token: refreshing would only burn a refresh
+   * (and rotate the refresh token) on every request. Several challenges in one value and in several
+   * values, and quoted strings holding commas, are parsed as RFC 9110 section 11.6.1 says.
+   *
+   * @param status the response's status code
+   * @param wwwAuthenticate every {@code WWW-Authenticate} field value of the response, in order
+   * @return whether to invalidate the token and retry once
    */
   public static boolean isTokenRejection(int status, List<String> wwwAuthenticate) {
     if (status != 401) {
       return false;
     }
-    for (String challenge : wwwAuthenticate) {
-      Matcher m = ERROR.matcher(challenge);
-      while (m.find()) {
-        if (!m.group(1).equalsIgnoreCase("invalid_token")) {
-          return false; // e.g. invalid_request: the request, not the token, is wrong
+    if (wwwAuthenticate.stream().allMatch(String::isBlank)) {
+      return true; // no challenge: nothing says the token is not the reason
+    }
+    for (Challenges.Challenge challenge : Challenges.parse(wwwAuthenticate)) {
+      if (challenge.scheme().equals("bearer") || challenge.scheme().equals("dpop")) {
+        String error = challenge.params().get("error");
+        if (error == null || error.equalsIgnoreCase("invalid_token")) {
+          return true;
         }
       }
     }
-    return true;
+    return false;
   }
 
   /** Returns {@code true} when both URIs have the same scheme, host and (default-filled) port. */

@@ -2,12 +2,15 @@ package dev.tokenkeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenkeeper.testing.Fault;
 import dev.tokenkeeper.testing.ScriptedApiServer;
 import dev.tokenkeeper.testing.ScriptedTokenServer;
 import dev.tokenkeeper.testing.TestClock;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -355,6 +360,75 @@ class TokenHttpClientTest {
     assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer error=\"invalid_request\""))).isFalse();
     assertThat(TokenPolicy.isTokenRejection(403, List.of("Bearer error=\"insufficient_scope\""))).isFalse();
     assertThat(TokenPolicy.isTokenRejection(200, List.of())).isFalse();
+  }
+
+  @Test
+  void rejectionRule_onlyBearerOrDPoPChallengesSpeakForTheToken() {
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"a, Bearer\", charset=\"UTF-8\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Negotiate", "Basic realm=x"))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\", Bearer realm=\"api\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Basic realm=\"api\"", "Bearer error=invalid_token"))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("DPoP algs=\"ES256\", error=\"invalid_token\""))).isTrue();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of("Bearer error=\"insufficient_scope\""))).isFalse();
+    assertThat(TokenPolicy.isTokenRejection(401, List.of(""))).isTrue();
+  }
+
+  /**
+   * JDK 21+ only (HttpClient has no lifecycle before); compiled for 17, so it reaches the JDK 21
+   * methods through TokenHttpClient's own declarations and reflection. CI runs it on JDK 25 and
+   * fails if it was skipped there (.ci/run).
+   */
+  @Test
+  void close_onJdk21Plus_closesTheWrappedClientAndTheInternalNoRedirectClient() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 21, "HttpClient has no close() before JDK 21");
+    keeper.token(); // the keeper's own endpoint client is running before the threads are counted
+    Set<String> before = selectorThreads();
+    HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+    HttpClient wrapped = TokenHttpClient.wrap(plain, policy);
+    // Requests with a token go through the internal no-redirect client, others through the wrapped one.
+    assertThat(wrapped.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    assertThat(wrapped.send(get(other.uri("/x")), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    Set<String> started = selectorThreads();
+    started.removeAll(before);
+    assertThat(started).hasSize(2);
+
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> {
+      try (AutoCloseable closing = (AutoCloseable) wrapped) { // HttpClient is AutoCloseable on JDK 21+
+        assertThat(closing).isSameAs(wrapped);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    closed.get(10, TimeUnit.SECONDS); // close() waits for both clients: a client left running would hang it
+    assertThat(HttpClient.class.getMethod("isTerminated").invoke(plain)).isEqualTo(true);
+    assertThat(HttpClient.class.getMethod("isTerminated").invoke(wrapped)).isEqualTo(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> started.stream().noneMatch(selectorThreads()::contains));
+    assertThatThrownBy(() -> wrapped.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+    assertThat(api.requests()).isEqualTo(1);
+  }
+
+  @Test
+  void close_returns_isIdempotent_andLeavesTheClientTerminated_onEveryJdk() {
+    TokenHttpClient client = client(HttpClient.Redirect.NORMAL);
+    client.close();
+    client.close();
+    assertThat(client.isTerminated()).isTrue();
+    // Refused on every JDK: on 17 the wrapped client has no lifecycle, and sending through it would
+    // let JDK 17 forward the token on a redirect.
+    assertThatThrownBy(() -> client.send(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> client.sendAsync(get(api.uri("/api/items")), HttpResponse.BodyHandlers.ofString()).join())
+        .hasCauseInstanceOf(IOException.class);
+    assertThat(api.requests()).isZero();
+  }
+
+  /** Names of the JDK HttpClient selector threads alive now: one per running client. */
+  private static Set<String> selectorThreads() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(name -> name.startsWith("HttpClient-") && name.endsWith("-SelectorManager"))
+        .collect(Collectors.toSet());
   }
 
   @Test

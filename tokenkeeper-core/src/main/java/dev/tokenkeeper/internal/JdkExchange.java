@@ -7,29 +7,45 @@ import dev.tokenkeeper.TokenInterruptedException;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Flow;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The request flow behind {@code TokenHttpClient}: attach the token, follow redirects without
  * carrying it across origins, and on a rejection invalidate and retry once. Sync and async share
- * every decision; only the plumbing differs.
+ * every decision; only the plumbing differs. Also owns the lifecycle of the wrapped client and of
+ * the no-redirect twin built from it (JDK 21+ {@code shutdown}/{@code close}, reached by
+ * reflection: the bytecode stays Java 17).
  */
 public final class JdkExchange {
   static final int MAX_REDIRECTS = 5;
 
+  /** {@code HttpClient}'s lifecycle methods, present from JDK 21; null on 17. */
+  private static final @Nullable Method SHUTDOWN = lifecycle("shutdown");
+  private static final @Nullable Method SHUTDOWN_NOW = lifecycle("shutdownNow");
+  private static final @Nullable Method IS_TERMINATED = lifecycle("isTerminated");
+  private static final @Nullable Method AWAIT_TERMINATION = lifecycle("awaitTermination", Duration.class);
+
   private final HttpClient delegate;
   private final TokenPolicy policy;
+  private final ReentrantLock twinLock = new ReentrantLock();
   private volatile @Nullable HttpClient noRedirects;
+  /** Set by shutdown: no twin is built after it (it would never be shut down). */
+  private volatile boolean shutdown;
 
   public JdkExchange(HttpClient delegate, TokenPolicy policy) {
     this.delegate = delegate;
@@ -72,15 +88,25 @@ public final class JdkExchange {
   private <T> Hop<T> sendFollowingRedirects(HttpRequest request, HttpResponse.BodyHandler<T> handler)
       throws IOException, InterruptedException {
     HttpRequest current = request;
+    TokenKeeper keeper = policy.keeperFor(request.uri());
     for (int hops = 0; ; hops++) {
-      TokenKeeper keeper = policy.keeperFor(current.uri());
       Hop<T> hop = sendOnce(current, handler, keeper, keeper == null ? null : token(keeper), hops);
       HttpRequest next = redirect(hop, hops);
       if (next == null) {
         return hop;
       }
+      keeper = carries(keeper, request, next);
       current = next;
     }
+  }
+
+  /**
+   * The keeper whose token the next hop carries: the first request's, while the redirects stay on
+   * its origin. Once they leave it, no later hop carries a token, not even one back to that origin
+   * or to another origin that has a keeper: the application addressed neither.
+   */
+  private static @Nullable TokenKeeper carries(@Nullable TokenKeeper keeper, HttpRequest first, HttpRequest next) {
+    return keeper != null && TokenPolicy.sameOrigin(first.uri(), next.uri()) ? keeper : null;
   }
 
   private <T> Hop<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler,
@@ -99,6 +125,8 @@ public final class JdkExchange {
       throw interrupted;
     } catch (TokenException e) {
       throw new TokenIOException(e);
+    } catch (IllegalStateException e) {
+      throw AdapterFailures.keeperClosed(e); // token()'s only IllegalStateException: the keeper is closed
     }
   }
 
@@ -109,7 +137,7 @@ public final class JdkExchange {
     if (untouched(request)) {
       return push == null ? delegate.sendAsync(request, handler) : delegate.sendAsync(request, handler, push);
     }
-    return followAsync(request, handler, push, 0).thenCompose(hop -> {
+    return followAsync(request, handler, push, policy.keeperFor(request.uri()), request, 0).thenCompose(hop -> {
       if (!rejected(hop)) {
         return CompletableFuture.completedFuture(hop.response);
       }
@@ -128,10 +156,11 @@ public final class JdkExchange {
   }
 
   private <T> CompletableFuture<Hop<T>> followAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
-      HttpResponse.@Nullable PushPromiseHandler<T> push, int hops) {
-    return onceAsync(request, handler, push, policy.keeperFor(request.uri()), hops).thenCompose(hop -> {
+      HttpResponse.@Nullable PushPromiseHandler<T> push, @Nullable TokenKeeper keeper, HttpRequest first, int hops) {
+    return onceAsync(request, handler, push, keeper, hops).thenCompose(hop -> {
       HttpRequest next = redirect(hop, hops);
-      return next == null ? CompletableFuture.completedFuture(hop) : followAsync(next, handler, null, hops + 1);
+      return next == null ? CompletableFuture.completedFuture(hop)
+          : followAsync(next, handler, null, carries(keeper, first, next), first, hops + 1);
     });
   }
 
@@ -143,15 +172,23 @@ public final class JdkExchange {
           if (failure != null) {
             Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
             throw new CompletionException(cause instanceof TokenException
-                ? new TokenIOException((TokenException) cause) : cause);
+                ? new TokenIOException((TokenException) cause)
+                : cause instanceof IllegalStateException ? AdapterFailures.keeperClosed((IllegalStateException) cause)
+                : cause);
           }
           return t;
         });
     return token.thenCompose(t -> {
       HttpRequest sent = withToken(request, t);
       HttpResponse.BodyHandler<T> body = discardRedirects(handler, request, hops);
+      HttpClient client;
+      try {
+        client = client();
+      } catch (IOException e) {
+        return CompletableFuture.failedFuture(e);
+      }
       CompletableFuture<HttpResponse<T>> response = push == null
-          ? client().sendAsync(sent, body) : client().sendAsync(sent, body, push);
+          ? client.sendAsync(sent, body) : client.sendAsync(sent, body, push);
       return response.thenApply(r -> new Hop<>(request, r, keeper, t));
     });
   }
@@ -176,13 +213,29 @@ public final class JdkExchange {
     return copy.build();
   }
 
-  /** Requests with tokens go through a client that never follows redirects by itself. */
-  private HttpClient client() {
+  /**
+   * Requests with tokens go through a client that never follows redirects by itself.
+   *
+   * @throws IOException after shutdown, when the twin was never built: the wrapped client must
+   *     not take its place (on JDK 17 it would still run, and forward the token on redirects)
+   */
+  private HttpClient client() throws IOException {
     if (delegate.followRedirects() == HttpClient.Redirect.NEVER) {
       return delegate;
     }
     HttpClient twin = noRedirects;
-    if (twin == null) {
+    if (twin != null) {
+      return twin;
+    }
+    twinLock.lock(); // builds threads, no I/O; one twin, never one after shutdown
+    try {
+      twin = noRedirects;
+      if (twin != null) {
+        return twin;
+      }
+      if (shutdown) {
+        throw new IOException("the TokenHttpClient is shut down; build a new one");
+      }
       HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
           .version(delegate.version()).sslContext(delegate.sslContext()).sslParameters(delegate.sslParameters());
       delegate.cookieHandler().ifPresent(b::cookieHandler);
@@ -191,9 +244,108 @@ public final class JdkExchange {
       delegate.authenticator().ifPresent(b::authenticator);
       delegate.executor().ifPresent(b::executor);
       twin = b.build();
-      noRedirects = twin; // a benign race: at worst two twins are built and one is dropped
+      noRedirects = twin;
+      return twin;
+    } finally {
+      twinLock.unlock();
     }
-    return twin;
+  }
+
+  // ------------------------------------------------------------------------------- lifecycle
+
+  /** Starts an orderly shutdown of the wrapped client and the twin (JDK 21+; else only stops twins being built). */
+  public void shutdown() {
+    for (HttpClient client : stopBuildingTwins()) {
+      invoke(SHUTDOWN, client);
+    }
+  }
+
+  /** Shuts both clients down at once (JDK 21+), failing operations in flight. */
+  public void shutdownNow() {
+    for (HttpClient client : stopBuildingTwins()) {
+      invoke(SHUTDOWN_NOW, client);
+    }
+  }
+
+  /**
+   * True when both clients have terminated after a shutdown. On JDK 17, where clients have no
+   * lifecycle, true once {@link #shutdown} was called.
+   */
+  public boolean isTerminated() {
+    if (IS_TERMINATED == null) {
+      return shutdown;
+    }
+    HttpClient twin = noRedirects;
+    return (Boolean) invoke(IS_TERMINATED, delegate) && (twin == null || (Boolean) invoke(IS_TERMINATED, twin));
+  }
+
+  /** Waits up to {@code duration} for both clients to terminate; true if they did. */
+  public boolean awaitTermination(Duration duration) throws InterruptedException {
+    if (AWAIT_TERMINATION == null) {
+      return isTerminated();
+    }
+    long deadline = System.nanoTime() + Math.max(0, Math.min(duration.toNanos(), Long.MAX_VALUE / 2));
+    if (!awaitTermination(delegate, duration)) {
+      return false;
+    }
+    HttpClient twin = noRedirects;
+    return twin == null || awaitTermination(twin, Duration.ofNanos(deadline - System.nanoTime()));
+  }
+
+  private List<HttpClient> stopBuildingTwins() {
+    twinLock.lock();
+    try {
+      shutdown = true;
+      HttpClient twin = noRedirects;
+      return twin == null ? List.of(delegate) : List.of(delegate, twin);
+    } finally {
+      twinLock.unlock();
+    }
+  }
+
+  private static boolean awaitTermination(HttpClient client, Duration duration) throws InterruptedException {
+    try {
+      return (Boolean) AWAIT_TERMINATION.invoke(client, duration);
+    } catch (InvocationTargetException e) {
+      if (e.getCause() instanceof InterruptedException) {
+        throw (InterruptedException) e.getCause();
+      }
+      throw rethrow(e);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static @Nullable Object invoke(@Nullable Method method, HttpClient client) {
+    if (method == null) {
+      return null;
+    }
+    try {
+      return method.invoke(client);
+    } catch (InvocationTargetException e) {
+      throw rethrow(e);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static RuntimeException rethrow(InvocationTargetException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof RuntimeException) {
+      return (RuntimeException) cause;
+    }
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    return new IllegalStateException(cause);
+  }
+
+  private static @Nullable Method lifecycle(String name, Class<?>... parameters) {
+    try {
+      return HttpClient.class.getMethod(name, parameters);
+    } catch (NoSuchMethodException e) {
+      return null; // JDK 17-20: HttpClient has no lifecycle
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenInterruptedException;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
+import dev.tokenkeeper.internal.AdapterFailures;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -77,7 +78,8 @@ import org.jspecify.annotations.Nullable;
  * has a keeper of its own.
  *
  * <h2>Failures</h2>
- * When no token can be had, the call fails with {@link TokenIOException} (an {@link IOException},
+ * When no token can be had, the keeper being closed included, the call fails with {@link
+ * TokenIOException} (an {@link IOException},
  * as OkHttp's callers expect; {@link TokenIOException#isReauthenticationRequired()} tells a session
  * that is over from a temporary failure) and nothing is sent. An interrupted wait fails with {@link
  * InterruptedIOException}, the thread's interrupt flag set. OkHttp's call timeout and {@code
@@ -137,11 +139,11 @@ public final class TokenInterceptor implements Interceptor {
    * Sends the request with a token if its origin is allowed, and retries once with the current
    * token if the server rejects it.
    *
-   * @throws TokenIOException when no token could be obtained; the request was not sent (or, on a
-   *     rejection, not sent again)
+   * @throws TokenIOException when no token could be obtained, the keeper being closed included; the
+   *     request was not sent (or, on a rejection, not sent again)
    * @throws InterruptedIOException when the thread was interrupted while waiting for a token
    * @throws IOException as {@code chain.proceed} throws it
-   * @throws IllegalStateException when added as a network interceptor, or when the keeper is closed
+   * @throws IllegalStateException when added as a network interceptor
    */
   @Override
   public Response intercept(Chain chain) throws IOException {
@@ -216,6 +218,8 @@ public final class TokenInterceptor implements Interceptor {
       throw interrupted;
     } catch (TokenException e) {
       throw new TokenIOException(e);
+    } catch (IllegalStateException e) {
+      throw AdapterFailures.keeperClosed(e); // token()'s only IllegalStateException: the keeper is closed
     }
   }
 }

@@ -40,11 +40,14 @@ import org.jspecify.annotations.Nullable;
  *       error="invalid_token"}. {@code /api/admin/...} also needs scope {@code admin}: 403 {@code
  *       insufficient_scope} otherwise.
  *   <li>{@code /redirect?status=307&location=<url-encoded URI>} answers that redirect, no token needed.
+ *   <li>{@code /challenge?www=<url-encoded value>&www=...} answers 401 with one {@code
+ *       WWW-Authenticate} field per {@code www} value ({@link #challenge}), whatever the token.
  *   <li>Anything else: 200 {@code open}, no token needed (a stand-in for "another server").
  * </ul>
  *
  * {@link #revoke(String)} makes the API reject one unexpired token (server-side revocation); {@link
- * #rejectAll(boolean)} rejects every token. Every {@code Authorization} header received is
+ * #rejectAll(boolean)} rejects every token; {@link #holdNext()} holds the next {@code /api} request
+ * after it arrived and before its token is checked. Every {@code Authorization} header received is
  * recorded. Thread-safe; each request is served on a daemon thread of its own pool; {@link
  * #close()} stops at once.
  */
@@ -62,6 +65,8 @@ public final class ScriptedApiServer implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger rejected = new AtomicInteger();
   private volatile boolean rejectAll;
+  private final java.util.concurrent.atomic.AtomicReference<@Nullable Held> held =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private ScriptedApiServer(@Nullable RSAPublicKey key, InstantSource clock) {
     this.key = key;
@@ -113,6 +118,58 @@ public final class ScriptedApiServer implements AutoCloseable {
         + java.net.URLEncoder.encode(location.toString(), StandardCharsets.UTF_8));
   }
 
+  /**
+   * Returns a URI here answered with 401 and one {@code WWW-Authenticate} field per value, in
+   * order, whatever the request carries: a server that challenges another scheme ({@code Basic}),
+   * or several.
+   */
+  public URI challenge(String... wwwAuthenticate) {
+    StringBuilder query = new StringBuilder("/challenge?");
+    for (String value : wwwAuthenticate) {
+      query.append(query.length() > "/challenge?".length() ? "&" : "").append("www=")
+          .append(java.net.URLEncoder.encode(value, StandardCharsets.UTF_8));
+    }
+    return uri(query.toString());
+  }
+
+  /**
+   * Holds the next {@code /api} request once it has arrived (its {@code Authorization} recorded)
+   * and before its token is checked, until {@link Held#release()}: a request on the wire while the
+   * test changes tokens (a 401 that arrives late).
+   *
+   * @throws IllegalStateException if a hold is already waiting for its request
+   */
+  public Held holdNext() {
+    Held hold = new Held();
+    if (!held.compareAndSet(null, hold)) {
+      throw new IllegalStateException("a hold is already set; release it first");
+    }
+    return hold;
+  }
+
+  /** A request held by {@link #holdNext()}. Thread-safe. */
+  public static final class Held {
+    private final java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+
+    private Held() {}
+
+    /**
+     * Waits until the held request has arrived.
+     *
+     * @return {@code true} if it arrived within {@code timeout}
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitArrival(java.time.Duration timeout) throws InterruptedException {
+      return arrived.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Lets the held request go on; idempotent. */
+    public void release() {
+      released.countDown();
+    }
+  }
+
   /** Rejects {@code token} from now on although it has not expired. */
   public void revoke(String token) {
     revoked.add(Objects.requireNonNull(token, "token"));
@@ -147,6 +204,10 @@ public final class ScriptedApiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    Held hold = held.getAndSet(null);
+    if (hold != null) {
+      hold.release();
+    }
     http.stop(0);
     executor.shutdownNow();
   }
@@ -175,9 +236,26 @@ public final class ScriptedApiServer implements AutoCloseable {
         exchange.sendResponseHeaders(Integer.parseInt(query.get("status")), -1);
         return;
       }
+      if (path.equals("/challenge")) {
+        for (String value : queryValues(exchange.getRequestURI().getRawQuery(), "www")) {
+          exchange.getResponseHeaders().add("WWW-Authenticate", value);
+        }
+        respond(exchange, 401, "challenged");
+        return;
+      }
       if (!path.startsWith("/api/")) {
         respond(exchange, 200, "open");
         return;
+      }
+      Held hold = held.getAndSet(null);
+      if (hold != null) {
+        hold.arrived.countDown();
+        try {
+          hold.released.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return; // closing: the exchange is closed unanswered
+        }
       }
       JWTClaimsSet claims = verify(authorization);
       if (claims == null) {
@@ -233,6 +311,18 @@ public final class ScriptedApiServer implements AutoCloseable {
         int eq = pair.indexOf('=');
         if (eq > 0) {
           out.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> queryValues(@Nullable String raw, String name) {
+    List<String> out = new ArrayList<>();
+    if (raw != null) {
+      for (String pair : raw.split("&")) {
+        if (pair.startsWith(name + "=")) {
+          out.add(URLDecoder.decode(pair.substring(name.length() + 1), StandardCharsets.UTF_8));
         }
       }
     }
