@@ -27,9 +27,16 @@ class TokenHttpClientConformanceTest extends AdapterConformanceSuite {
     TokenPolicy.Builder policy = TokenPolicy.newBuilder();
     try {
       for (URI origin : setup.origins()) {
-        TokenKeeper keeper = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(setup.tokens().uri())
-                .clientId("test-client").clientSecret("test-secret").build().clientCredentials())
-            .name("keeper-" + keepers.size()).clock(setup.clock()).scheduler(setup.clock()::schedule).build();
+        OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(setup.tokens().uri())
+            .clientId("test-client").clientSecret("test-secret").build();
+        TokenKeeper.Builder builder = TokenKeeper.newBuilder(setup.userSession() ? endpoint.refreshTokens()
+                : endpoint.clientCredentials())
+            .name("keeper-" + keepers.size()).clock(setup.clock()).scheduler(setup.clock()::schedule);
+        if (setup.userSession()) {
+          builder.initialTokens(TokenResponse.bearer("expired-access-token").withExpiresIn(java.time.Duration.ZERO)
+              .withRefreshToken(setup.userRefreshToken()));
+        }
+        TokenKeeper keeper = builder.build();
         keepers.put(origin, keeper);
         policy.origin(origin, keeper);
       }

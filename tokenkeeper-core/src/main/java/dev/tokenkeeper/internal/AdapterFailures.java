@@ -6,13 +6,11 @@ import dev.tokenkeeper.TokenRefreshException;
 /**
  * How the HTTP adapters report a keeper that can no longer hand out tokens. Stateless.
  *
- * <p>{@code TokenKeeper.token()} and {@code tokenAsync()} fail with {@link IllegalStateException}
- * once the keeper is closed. Out of an HTTP client that is a raw unchecked exception nobody
- * expects from {@code send}, so the adapters turn it into the {@link TokenIOException} they
- * document, the keeper's exception kept as the cause. The exception hierarchy has no type for "the
- * keeper is closed" yet: until it has, the closed-keeper exception travels inside a {@link
- * TokenRefreshException} (the only public {@code TokenException} that takes a cause); this is the
- * one place to change when it gets its own type.
+ * <p>A closed keeper fails {@code token()} and {@code tokenAsync()} with {@code
+ * TokenKeeperClosedException}, a {@code TokenException} the adapters wrap like any other (its
+ * {@code failure()} is {@code KEEPER_CLOSED}). An {@link IllegalStateException} out of a keeper is
+ * a bug or a custom keeper; rather than let a raw unchecked exception out of {@code send}, the
+ * adapters still turn it into the {@link TokenIOException} they document, kept as the cause.
  */
 public final class AdapterFailures {
   private AdapterFailures() {}

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -71,17 +72,26 @@ public abstract class AdapterConformanceSuite {
   private final List<AutoCloseable> opened = new ArrayList<>();
 
   /** What a test asks the adapter under test to build. */
-  public record Setup(ScriptedTokenServer tokens, TestClock clock, List<URI> origins) {
+  public record Setup(ScriptedTokenServer tokens, TestClock clock, List<URI> origins,
+      @Nullable String userRefreshToken) {
     /**
      * @param tokens the token endpoint every keeper uses, with client credentials {@code
      *     test-client}/{@code test-secret}
      * @param clock the clock and scheduler every keeper runs on
      * @param origins the allowed origins, each with a keeper of its own
+     * @param userRefreshToken null for a service (each keeper uses the {@code client_credentials}
+     *     grant); otherwise each keeper holds a user session: the {@code refresh_token} grant,
+     *     started with an access token that has already expired and this refresh token
      */
     public Setup {
       Objects.requireNonNull(tokens, "tokens");
       Objects.requireNonNull(clock, "clock");
       origins = List.copyOf(origins);
+    }
+
+    /** Whether the keepers hold a user session rather than a service's client credentials. */
+    public boolean userSession() {
+      return userRefreshToken != null;
     }
   }
 
@@ -147,7 +157,14 @@ public abstract class AdapterConformanceSuite {
 
   /** Connects with {@code origins} allowed; closed after the test. */
   protected final AuthenticatedClient connect(URI... origins) throws Exception {
-    AuthenticatedClient client = connect(new Setup(tokens, clock, List.of(origins)));
+    AuthenticatedClient client = connect(new Setup(tokens, clock, List.of(origins), null));
+    opened.add(client);
+    return client;
+  }
+
+  /** Connects with a user session on {@code origin} whose refresh token is {@code refreshToken}. */
+  protected final AuthenticatedClient connectUserSession(URI origin, String refreshToken) throws Exception {
+    AuthenticatedClient client = connect(new Setup(tokens, clock, List.of(origin), refreshToken));
     opened.add(client);
     return client;
   }
@@ -374,11 +391,23 @@ public abstract class AdapterConformanceSuite {
 
   @Test
   void sessionOver_failsWithReauthenticationRequired_nothingSent() throws Exception {
+    // A user session whose refresh token the server refuses (invalid_grant): only a new sign-in helps.
+    AuthenticatedClient client = connectUserSession(api.origin(), "a-refresh-token-never-issued");
+    Exception failure = assertThrows(Exception.class, () -> client.send(Exchange.get(api.uri("/api/items"))));
+    assertInstanceOf(tokenFailureType(), failure, "not the documented failure: " + failure);
+    assertTrue(isReauthenticationRequired(failure), failure.toString());
+    assertEquals(0, api.requests());
+    assertEquals(1, tokens.tokenRequests("refresh_token"));
+  }
+
+  @Test
+  void serviceCredentialsRefused_failsWithTheAdaptersTokenFailure_butNotReauthentication() throws Exception {
+    // A service has no user to sign in again: refused client credentials are retried, not final.
     AuthenticatedClient client = connect(api.origin());
     tokens.enqueue(Fault.invalidClient());
     Exception failure = assertThrows(Exception.class, () -> client.send(Exchange.get(api.uri("/api/items"))));
     assertInstanceOf(tokenFailureType(), failure, "not the documented failure: " + failure);
-    assertTrue(isReauthenticationRequired(failure), failure.toString());
+    assertFalse(isReauthenticationRequired(failure), failure.toString());
     assertEquals(0, api.requests());
   }
 }
