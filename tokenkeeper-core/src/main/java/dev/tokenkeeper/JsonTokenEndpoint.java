@@ -20,14 +20,15 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * TokenSource refresh = JsonTokenEndpoint.newBuilder(URI.create("https://api.example.com/auth/refresh"))
- *     .requestBody(request -> Map.of("refreshToken", request.refreshToken().value()))
+ *     .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
  *     .accessTokenField("accessToken")
  *     .refreshTokenField("refreshToken")
  *     .build();
  * }</pre>
  *
- * <p>The body function sees the {@link TokenRequest}; when it needs a refresh token and there is
- * none, the call fails terminally (sign in first). Answers: 2xx with the configured fields is a
+ * <p>The refresh body function sees the current refresh token and runs only when there is one;
+ * without one the call fails terminally (sign in first). Exceptions thrown by the application's
+ * own body function surface as themselves (as the cause of the keeper's exception). Answers: 2xx with the configured fields is a
  * token; 400 and 401 mean the credentials were refused (terminal); 5xx, 429, other 4xx, non-JSON
  * and missing fields are temporary and retried with backoff ({@code Retry-After} honoured). The
  * access token's expiry comes from its JWT {@code exp}, or from {@link Builder#expiresInField}.
@@ -38,7 +39,8 @@ import org.jspecify.annotations.Nullable;
 public final class JsonTokenEndpoint implements TokenSource {
   private final HttpClient client;
   private final URI uri;
-  private final Function<TokenRequest, Map<String, ?>> body;
+  private final @Nullable Function<TokenRequest, Map<String, ?>> body;
+  private final @Nullable Function<RefreshToken, Map<String, ?>> refreshBody;
   private final Map<String, String> headers;
   private final String accessTokenField;
   private final @Nullable String refreshTokenField;
@@ -49,6 +51,7 @@ public final class JsonTokenEndpoint implements TokenSource {
     this.client = client;
     this.uri = b.uri;
     this.body = b.body;
+    this.refreshBody = b.refreshBody;
     this.headers = Map.copyOf(b.headers);
     this.accessTokenField = b.accessTokenField;
     this.refreshTokenField = b.refreshTokenField;
@@ -70,14 +73,18 @@ public final class JsonTokenEndpoint implements TokenSource {
   @Override
   public TokenResponse fetch(TokenRequest request) throws IOException, InterruptedException {
     Map<String, ?> fields;
-    try {
-      fields = Objects.requireNonNull(body.apply(request), "requestBody returned null");
-    } catch (NullPointerException e) {
-      if (request.refreshToken() == null) {
-        throw TokenEndpointException.rejected(0, null,
-            "no refresh token to refresh with; start the session with TokenKeeper.signIn");
+    if (refreshBody != null) {
+      RefreshToken refreshToken = request.refreshToken();
+      if (refreshToken == null) {
+        throw TokenEndpointException.rejected(0, null, "no refresh token to refresh with at " + this
+            + "; start the session with TokenKeeper.signIn");
       }
-      throw e;
+      fields = refreshBody.apply(refreshToken); // an exception from it is the application's own
+    } else {
+      fields = body.apply(request);
+    }
+    if (fields == null) {
+      throw new IllegalStateException("the requestBody function of " + this + " returned null");
     }
     HttpRequest.Builder http = HttpRequest.newBuilder(uri).timeout(timeout)
         .header("Content-Type", "application/json")
@@ -93,8 +100,10 @@ public final class JsonTokenEndpoint implements TokenSource {
     Map<String, Object> result = HttpEndpoint.json(answer);
     String access = HttpEndpoint.stringField(result, accessTokenField, answer);
     if (access == null || access.isEmpty()) {
-      throw TokenEndpointException.invalidResponse(answer.status(),
-          "token endpoint answered " + answer.status() + " without the field '" + accessTokenField + "'", null);
+      // Field names only, never values: the application sees what the API calls its token.
+      throw TokenEndpointException.invalidResponse(answer.status(), "token endpoint " + this
+          + " answered " + answer.status() + " without the field '" + accessTokenField
+          + "'; fields present: " + new java.util.TreeSet<>(result.keySet()), null);
     }
     String refresh = refreshTokenField == null ? null
         : HttpEndpoint.stringField(result, refreshTokenField, answer);
@@ -114,14 +123,15 @@ public final class JsonTokenEndpoint implements TokenSource {
 
   @Override
   public String toString() {
-    return "JsonTokenEndpoint[" + uri + "]";
+    return "JsonTokenEndpoint[" + HttpEndpoint.describe(uri) + "]";
   }
 
   /** Builds a {@link JsonTokenEndpoint}; every setter checks its argument. Not thread-safe. */
   public static final class Builder {
     private final URI uri;
-    private Function<TokenRequest, Map<String, ?>> body =
-        request -> Map.of("refreshToken", request.refreshToken().value());
+    private @Nullable Function<TokenRequest, Map<String, ?>> body;
+    private @Nullable Function<RefreshToken, Map<String, ?>> refreshBody =
+        refreshToken -> Map.of("refreshToken", refreshToken.value());
     private final Map<String, String> headers = new LinkedHashMap<>();
     private String accessTokenField = "accessToken";
     private @Nullable String refreshTokenField = "refreshToken";
@@ -135,11 +145,27 @@ public final class JsonTokenEndpoint implements TokenSource {
     }
 
     /**
-     * The JSON object to post, built from the request (default {@code {"refreshToken": <current
-     * refresh token>}}). Values may be strings, numbers, booleans, lists and maps.
+     * The JSON object to post to a refresh API, built from the current refresh token (default
+     * {@code {"refreshToken": <refresh token>}}). It is called only when there is a refresh token;
+     * without one the call fails terminally ("sign in first") without a request. Values may be
+     * strings, numbers, booleans, lists and maps. An exception it throws is the application's own
+     * and reaches the caller as the cause, never as the endpoint's verdict.
+     */
+    public Builder refreshRequestBody(Function<RefreshToken, Map<String, ?>> body) {
+      this.refreshBody = Objects.requireNonNull(body, "body");
+      this.body = null;
+      return this;
+    }
+
+    /**
+     * The JSON object to post, built from the whole request, for APIs that need no refresh token
+     * (a login with configured credentials) or decide themselves. Replaces {@link
+     * #refreshRequestBody}. An exception it throws is the application's own and reaches the caller
+     * as the cause, never as the endpoint's verdict.
      */
     public Builder requestBody(Function<TokenRequest, Map<String, ?>> body) {
       this.body = Objects.requireNonNull(body, "body");
+      this.refreshBody = null;
       return this;
     }
 

@@ -95,7 +95,7 @@ class JsonTokenEndpointTest {
     URI base = base();
     // --- README recipe: custom JSON refresh API ---
     TokenSource refresh = JsonTokenEndpoint.newBuilder(base.resolve("/auth/refresh"))
-        .requestBody(request -> Map.of("refreshToken", request.refreshToken().value()))
+        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
         .accessTokenField("accessToken")
         .refreshTokenField("refreshToken")
         .expiresInField("expiresIn")
@@ -139,6 +139,35 @@ class JsonTokenEndpointTest {
         .isInstanceOfSatisfying(TokenEndpointException.class, e -> assertThat(e.isTerminal()).isTrue())
         .hasMessageContaining("signIn");
     assertThat(refreshCalls).hasValue(0);
+  }
+
+  @Test
+  void bugInTheApplicationsOwnBodyFunction_surfacesAsItself_neverAsAnEndpointVerdict() {
+    // An unset environment variable inside Map.of: before, this was reported as "the token
+    // endpoint rejected the credentials" from inside signIn, with 0 requests sent.
+    String unset = System.getenv("TOKENKEEPER_TEST_VARIABLE_THAT_IS_NEVER_SET");
+    TokenSource login = JsonTokenEndpoint.newBuilder(base().resolve("/auth/login"))
+        .requestBody(request -> Map.of("username", "alice", "password", unset)).build();
+    try (TokenKeeper keeper = TokenKeeper.newBuilder(login).build()) {
+      assertThatThrownBy(() -> keeper.signIn(login)).isInstanceOf(TokenRefreshException.class)
+          .isNotInstanceOf(ReauthenticationRequiredException.class)
+          .hasCauseInstanceOf(NullPointerException.class)
+          .hasMessageNotContaining("rejected");
+    }
+    assertThat(issued).hasValue(0);
+  }
+
+  @Test
+  void answerWithoutTheConfiguredField_namesTheFieldsPresent_neverTheirValues() throws Exception {
+    TokenSource login = JsonTokenEndpoint.newBuilder(base().resolve("/auth/login"))
+        .requestBody(request -> Map.of("username", "alice", "password", "wonderland"))
+        .accessTokenField("access_token").build();
+    assertThatThrownBy(() -> login.fetch(new TokenRequest(null, TokenRequest.Reason.SIGN_IN)))
+        .isInstanceOfSatisfying(TokenEndpointException.class, e -> assertThat(e.isTerminal()).isFalse())
+        .hasMessageContaining("without the field 'access_token'")
+        .hasMessageContaining("fields present: [accessToken, expiresIn, refreshToken]")
+        .hasMessageContaining("/auth/login")
+        .hasMessageNotContaining("at-1").hasMessageNotContaining("rt-1");
   }
 
   @Test

@@ -65,7 +65,8 @@ public final class OAuth2Calls {
     String accessToken = HttpEndpoint.stringField(json, "access_token", answer);
     if (accessToken == null || accessToken.isEmpty()) {
       throw TokenEndpointException.invalidResponse(answer.status(),
-          "token endpoint answered " + answer.describe() + " without an access_token", null);
+          "token endpoint answered " + answer.describe() + " without an access_token; fields present: "
+              + new java.util.TreeSet<>(json.keySet()), null);
     }
     String type = HttpEndpoint.stringField(json, "token_type", answer);
     String refresh = HttpEndpoint.stringField(json, "refresh_token", answer);
@@ -141,6 +142,6 @@ public final class OAuth2Calls {
 
   @Override
   public String toString() {
-    return tokenUri + ", clientId=" + clientId + ", authentication=" + authentication;
+    return HttpEndpoint.describe(tokenUri) + ", clientId=" + clientId + ", authentication=" + authentication;
   }
 }

@@ -35,7 +35,7 @@ final class KeeperClient implements DemoClient {
     this.base = base;
     JsonTokenEndpoint refresh = JsonTokenEndpoint.newBuilder(base.resolve("auth/refresh"))
         .header(DemoServer.CLIENT_HEADER, id())
-        .requestBody(request -> Map.of("refreshToken", request.refreshToken().value()))
+        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
         .accessTokenField("accessToken")
         .refreshTokenField("refreshToken")
         .build();
