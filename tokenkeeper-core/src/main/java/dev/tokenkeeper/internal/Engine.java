@@ -61,6 +61,12 @@ public final class Engine {
   private final RandomGenerator random;
   private final TokenListener listener;
   private final String endpoint;
+  /**
+   * Level of the lines that repeat a listener event (refresh failed, session expired, rejected
+   * after refresh): WARNING when nobody listens, DEBUG when the application hears them itself, so
+   * a failure is never reported twice.
+   */
+  private final Level eventLevel;
 
   private final AtomicReference<Snapshot> current;
   private final AtomicReference<@Nullable Flight> inFlight = new AtomicReference<>();
@@ -127,6 +133,7 @@ public final class Engine {
     this.random = config.random();
     this.listener = config.listener();
     this.endpoint = config.source().toString();
+    this.eventLevel = listener == TokenListener.NONE ? Level.WARNING : Level.DEBUG;
     StoredTokens stored = config.store().load();
     this.current = new AtomicReference<>(snapshotOf(stored, 0));
   }
@@ -601,7 +608,7 @@ public final class Engine {
       release(flight, current.get());
       return;
     }
-    LOG.log(Level.WARNING, config.name() + ": session expired: " + cause.getMessage());
+    LOG.log(eventLevel, config.name() + ": session expired (" + endpoint + "): " + cause.getMessage());
     releaseFailed(flight, ended.endException());
     notify(l -> l.onSessionExpired(new TokenListener.SessionExpired(cause.getMessage())));
   }
@@ -633,7 +640,7 @@ public final class Engine {
     }
     String failure = Failures.describe(cause);
     TokenFailure reason = rejected ? TokenFailure.CREDENTIALS_REJECTED : TokenFailure.ENDPOINT_FAILING;
-    LOG.log(Level.WARNING, config.name() + ": token refresh failed (attempt " + attempt
+    LOG.log(eventLevel, config.name() + ": token refresh failed (attempt " + attempt
         + ", next in " + delay + " ms, " + whileWaiting + " ms while callers wait; " + endpoint + "): "
         + (rejected ? "client credentials refused: " : "") + failure);
     releaseFailed(flight, rejected ? CredentialsRejectedException.of(Duration.ofMillis(delay), cause)
@@ -766,7 +773,7 @@ public final class Engine {
 
   public void rejectedAfterRefresh(AccessToken token) {
     Duration age = Duration.ofMillis(Math.max(0, clock.millis() - token.obtainedAt().toEpochMilli()));
-    LOG.log(Level.WARNING, config.name() + ": a server rejected " + token.fingerprint()
+    LOG.log(eventLevel, config.name() + ": a server rejected " + token.fingerprint()
         + " although it was obtained " + age.toMillis() + " ms ago, after the previous rejection");
     notify(l -> l.onRejectedAfterRefresh(new TokenListener.RejectedAfterRefresh(token.fingerprint(), age)));
   }
