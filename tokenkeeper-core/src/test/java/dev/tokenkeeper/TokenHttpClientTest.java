@@ -253,7 +253,7 @@ class TokenHttpClientTest {
     HttpResponse<String> response = client(HttpClient.Redirect.NORMAL)
         .send(get(api.redirect(302, URI.create("ftp://127.0.0.1/file"))), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(302);
-    assertThat(response.body()).isNotNull();
+    assertThat(response.body()).isEqualTo("redirect to ftp://127.0.0.1/file");
   }
 
   @Test
