@@ -127,6 +127,14 @@ class OAuth2TokenEndpointTest {
         Arguments.of(Fault.invalidGrant(), true, 400, "invalid_grant"),
         Arguments.of(Fault.invalidClient(), true, 401, "invalid_client"),
         Arguments.of(Fault.oauthError(400, "unauthorized_client"), true, 400, "unauthorized_client"),
+        // The refusal codes are terminal whatever the error status carrying them (README).
+        Arguments.of(Fault.oauthError(403, "invalid_grant"), true, 403, "invalid_grant"),
+        Arguments.of(Fault.oauthError(500, "invalid_grant"), true, 500, "invalid_grant"),
+        Arguments.of(Fault.oauthError(503, "invalid_client"), true, 503, "invalid_client"),
+        Arguments.of(Fault.oauthError(429, "unauthorized_client"), true, 429, "unauthorized_client"),
+        Arguments.of(Fault.oauthError(404, "unsupported_grant_type"), true, 404, "unsupported_grant_type"),
+        // ... but a 2xx is read as a token response: without an access_token it is a temporary fault.
+        Arguments.of(Fault.oauthError(200, "invalid_grant"), false, 200, "without an access_token"),
         Arguments.of(Fault.oauthError(503, "temporarily_unavailable"), false, 503, "temporarily_unavailable"),
         // A malformed request is no verdict on the credentials: retried, never the end of a session.
         Arguments.of(Fault.oauthError(400, "invalid_request"), false, 400, "invalid_request"),
@@ -252,8 +260,17 @@ class OAuth2TokenEndpointTest {
   @Test
   void customGrant_sendsItsParameters() throws Exception {
     server.enqueue(Fault.json(200, "{\"access_token\":\"x\"}"));
-    endpoint().build().grant("urn:ietf:params:oauth:grant-type:token-exchange", Map.of("subject_token", "abc"))
+    endpoint().scope("orders.read").build().grant("urn:ietf:params:oauth:grant-type:token-exchange", Map.of(
+            "subject_token", "abc",
+            "subject_token_type", "urn:ietf:params:oauth:token-type:access_token",
+            "audience", "orders-api"))
         .fetch(new TokenRequest(null, TokenRequest.Reason.INITIAL));
-    assertThat(server.requests().get(0).grantType()).isEqualTo("urn:ietf:params:oauth:grant-type:token-exchange");
+    RecordedTokenRequest sent = server.requests().get(0);
+    assertThat(sent.grantType()).isEqualTo("urn:ietf:params:oauth:grant-type:token-exchange");
+    // subject_token's value is redacted by the recorder: its presence is what can be checked.
+    assertThat(sent.parameters()).containsKey("subject_token")
+        .containsEntry("subject_token_type", "urn:ietf:params:oauth:token-type:access_token")
+        .containsEntry("audience", "orders-api")
+        .containsEntry("scope", "orders.read");
   }
 }

@@ -4,11 +4,13 @@ import static dev.tokenkeeper.KeeperTestSupport.TTL;
 import static dev.tokenkeeper.KeeperTestSupport.initial;
 import static dev.tokenkeeper.KeeperTestSupport.keeper;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenkeeper.testing.TestClock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,18 +54,22 @@ class TokenKeeperConcurrencyTest {
       clock.advance(TTL); // the token has just expired
       CountDownLatch release = source.hold();
       CountDownLatch start = new CountDownLatch(1);
-      CountDownLatch arrived = new CountDownLatch(callers);
+      Set<Thread> callerThreads = ConcurrentHashMap.newKeySet();
       List<Future<AccessToken>> results = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
         results.add(threads.submit(() -> {
+          callerThreads.add(Thread.currentThread());
           start.await();
-          arrived.countDown();
           return keeper.token(Duration.ofMinutes(1));
         }));
       }
       start.countDown();
       assertThat(source.entered.tryAcquire(30, TimeUnit.SECONDS)).as("refresh started").isTrue();
-      assertThat(arrived.await(30, TimeUnit.SECONDS)).as("all callers arrived").isTrue();
+      // Proof of a storm: every caller is parked inside token() while the one refresh is held.
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> callerThreads.size() == callers && callerThreads.stream().allMatch(
+              TokenKeeperConcurrencyTest::waitingInsideToken));
+      assertThat(source.calls).as("calls while all callers wait").hasValue(1);
       release.countDown();
 
       Set<String> tokens = ConcurrentHashMap.newKeySet();
@@ -74,6 +80,16 @@ class TokenKeeperConcurrencyTest {
       assertThat(tokens).containsExactly("access-1");
       assertThat(source.requests.get(0).refreshToken()).isEqualTo(new RefreshToken("refresh-0"));
     }
+  }
+
+  /** Parked (not merely scheduled or running) with {@code TokenKeeper.token} on its stack. */
+  private static boolean waitingInsideToken(Thread t) {
+    Thread.State state = t.getState();
+    if (state != Thread.State.WAITING && state != Thread.State.TIMED_WAITING) {
+      return false;
+    }
+    return Arrays.stream(t.getStackTrace()).anyMatch(
+        f -> f.getClassName().equals(TokenKeeper.class.getName()) && f.getMethodName().equals("token"));
   }
 
   @Test

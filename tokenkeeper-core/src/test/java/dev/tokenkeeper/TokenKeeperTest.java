@@ -10,8 +10,10 @@ import dev.tokenkeeper.testing.TestClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** Freshness, invalidation, sign-in/out and lifecycle of one keeper; see the sibling tests for failures. */
@@ -262,6 +264,11 @@ class TokenKeeperTest {
     CountDownHolder release = new CountDownHolder(source.hold());
     CompletableFuture<AccessToken> waiter = keeper.tokenAsync();
     assertThat(source.entered.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+    // The refresh worker (held in the source) and the waiter's deadline timer exist now.
+    List<Thread> owned = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("tokenkeeper-leakcheck-")).collect(Collectors.toList());
+    assertThat(owned).as("the keeper's own threads, before close").extracting(Thread::getName)
+        .anyMatch(n -> n.contains("-refresh-")).anyMatch(n -> n.contains("-timer-"));
     keeper.close();
     assertThat(waiter).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(Exception.class)
         .withCauseInstanceOf(TokenKeeperClosedException.class);
@@ -270,12 +277,12 @@ class TokenKeeperTest {
     release.release();
     keeper.close(); // idempotent
 
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("tokenkeeper-leakcheck-")) {
-        t.join(10_000);
-        assertThat(t.isAlive()).as(t.getName()).isFalse();
-      }
+    for (Thread t : owned) {
+      t.join(10_000);
+      assertThat(t.isAlive()).as(t.getName()).isFalse();
     }
+    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        .noneMatch(n -> n.startsWith("tokenkeeper-leakcheck-"));
   }
 
   @Test

@@ -157,7 +157,7 @@ public final class Bench {
     boolean ok = b2.tokenkeeperSingleFlight();
     String verdict = ok
         ? "\nsmoke: OK: Tokenkeeper made exactly 1 endpoint call for 100 callers, all holding a valid token\n"
-        : "\nsmoke: FAILED: Tokenkeeper did not make exactly 1 endpoint call for 100 callers"
+        : "\nsmoke: FAILED: Tokenkeeper did not run, or did not make exactly 1 endpoint call for 100 callers"
             + " (or a caller did not get a valid token); see the B2 table above\n";
     publish(results, "smoke", invocation, started, b1 + b2.render() + verdict);
     return ok;

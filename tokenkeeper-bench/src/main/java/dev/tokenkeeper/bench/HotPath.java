@@ -40,7 +40,7 @@ final class HotPath {
     ROWS.put("google", "Google getRequestMetadata");
     ROWS.put("azure", "Azure AccessTokenCache.getTokenSync");
     ROWS.put("spring", "Spring AuthorizedClientManager.authorize");
-    ROWS.put("naive", "naive (decode exp every call)");
+    ROWS.put("naive", "naive (exp decoded once per token)");
   }
 
   /** Median ns/op and B/op of one benchmark at one thread count. */

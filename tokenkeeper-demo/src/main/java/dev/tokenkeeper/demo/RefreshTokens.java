@@ -8,7 +8,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Refresh tokens with rotation and reuse detection, as Auth0, Okta and Keycloak do with rotation
- * on: each login starts a <em>family</em>; each refresh retires the presented token and issues the
+ * on and no reuse allowance (Auth0's reuse interval and Okta's grace period accept a retired
+ * token again for some seconds, Keycloak's "Refresh Token Max Reuse" a number of times; none of
+ * that is modelled here): each login starts a <em>family</em>; each refresh retires the presented token and issues the
  * next one; presenting a retired token again means two parties hold the family (a stolen token, or
  * a client racing itself), so the whole family is revoked and its user must log in again.
  *

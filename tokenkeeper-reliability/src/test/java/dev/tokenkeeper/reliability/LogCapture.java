@@ -15,13 +15,17 @@ import java.util.logging.SimpleFormatter;
  * {@code toString}s), for an exact search for secrets.
  */
 final class LogCapture extends Handler {
+  /** The level the Tokenkeeper loggers are set to while capturing. */
+  static final Level LEVEL = Level.ALL;
+
   private final List<String> text = new CopyOnWriteArrayList<>();
+  private final List<Level> levels = new CopyOnWriteArrayList<>();
   private final List<Logger> loggers = new ArrayList<>();
 
   LogCapture install() {
     for (String name : List.of("dev.tokenkeeper", "dev.tokenkeeper.TokenKeeper")) {
       Logger logger = Logger.getLogger(name);
-      logger.setLevel(Level.ALL);
+      logger.setLevel(LEVEL);
       logger.addHandler(this);
       loggers.add(logger); // held strongly: JUL keeps loggers weakly
     }
@@ -37,6 +41,7 @@ final class LogCapture extends Handler {
 
   @Override
   public void publish(LogRecord record) {
+    levels.add(record.getLevel());
     text.add(record.getLevel() + " " + new SimpleFormatter().formatMessage(record));
     add(record.getThrown());
   }
@@ -56,9 +61,14 @@ final class LogCapture extends Handler {
     return List.copyOf(text);
   }
 
-  int logLines() {
-    return (int) text.stream().filter(l -> l.startsWith("FINE") || l.startsWith("INFO")
-        || l.startsWith("WARNING") || l.startsWith("SEVERE") || l.startsWith("FINER") || l.startsWith("FINEST")).count();
+  /** Log records captured, at any level. */
+  int records() {
+    return levels.size();
+  }
+
+  /** Log records captured at {@code level} or below (finer), e.g. {@code FINE}: FINE, FINER, FINEST. */
+  int records(Level level) {
+    return (int) levels.stream().filter(l -> l.intValue() <= level.intValue()).count();
   }
 
   @Override

@@ -39,7 +39,8 @@ import org.jspecify.annotations.Nullable;
  *       <request body length>}, else 401 with {@code WWW-Authenticate: Bearer
  *       error="invalid_token"}. {@code /api/admin/...} also needs scope {@code admin}: 403 {@code
  *       insufficient_scope} otherwise.
- *   <li>{@code /redirect?status=307&location=<url-encoded URI>} answers that redirect, no token needed.
+ *   <li>{@code /redirect?status=307&location=<url-encoded URI>} answers that redirect, no token
+ *       needed, with the body {@code redirect to <URI>}.
  *   <li>{@code /challenge?www=<url-encoded value>&www=...} answers 401 with one {@code
  *       WWW-Authenticate} field per {@code www} value ({@link #challenge}), whatever the token.
  *   <li>Anything else: 200 {@code open}, no token needed (a stand-in for "another server").
@@ -233,7 +234,7 @@ public final class ScriptedApiServer implements AutoCloseable {
       if (path.equals("/redirect")) {
         Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         exchange.getResponseHeaders().set("Location", query.get("location"));
-        exchange.sendResponseHeaders(Integer.parseInt(query.get("status")), -1);
+        respond(exchange, Integer.parseInt(query.get("status")), "redirect to " + query.get("location"));
         return;
       }
       if (path.equals("/challenge")) {
