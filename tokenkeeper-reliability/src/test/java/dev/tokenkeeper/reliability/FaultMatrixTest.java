@@ -102,14 +102,16 @@ class FaultMatrixTest {
     }
   }
 
-  /** Which engine behaviour a cell's documented outcome depends on (changing in issue 9). */
+  /** Which engine behaviour a cell's documented outcome depends on. */
   enum EngineDependence {
-    /** Retries spaced by the plain backoff while callers wait on an expired token. */
+    /** Retries after 0.5 s, then at most every ~1 s while callers wait on an expired token. */
     RETRY_SPACING,
-    /** No per-attempt deadline: an attempt runs until the HTTP timeout ends it. */
-    ATTEMPT_RUNS_TO_HTTP_TIMEOUT,
-    /** invalid_client / 401 end the session (terminal), as every refusal does. */
-    CLIENT_REFUSAL_IS_TERMINAL,
+    /** The endpoint's 1 s timeout bounds the whole answer; the attempt timeout bounds any source. */
+    ATTEMPT_DEADLINE,
+    /** A user's refresh token refused (any refusal code on the refresh_token grant) ends the session. */
+    USER_REFUSAL_IS_TERMINAL,
+    /** A service's refused client credentials are retried (credentials-rejected backoff), never terminal. */
+    SERVICE_REFUSAL_IS_RETRIED,
     NONE
   }
 
@@ -131,7 +133,11 @@ class FaultMatrixTest {
   }
 
   enum Endpoint {
-    SERVER, REFUSING, NOT_ACCEPTING
+    SERVER, REFUSING, NOT_ACCEPTING,
+    /** A token source that never answers within the cell (it gives up after 2.5 s): the attempt timeout ends it. */
+    HANGING_SOURCE,
+    /** The server, through a {@code client_credentials} keeper: a service, whose refusals are retried. */
+    SERVICE
   }
 
   /** One row of {@link #DOCUMENTED_OUTCOMES}. */
@@ -163,7 +169,14 @@ class FaultMatrixTest {
             HttpConnectTimeoutException.class), outcome(current, 1, 0), outcome(failed, 2, 0), retries),
         new Row(new Breakage("slow response past the deadline", Fault.delay(Duration.ofSeconds(5)), Endpoint.SERVER,
             Duration.ZERO, Duration.ZERO, HttpTimeoutException.class), outcome(current, 1, 0),
-            outcome(Answer.TIMED_OUT, 2, 0), EngineDependence.ATTEMPT_RUNS_TO_HTTP_TIMEOUT),
+            outcome(Answer.TIMED_OUT, 2, 0), EngineDependence.ATTEMPT_DEADLINE),
+        new Row(new Breakage("endpoint stalls mid-body", Fault.stallMidBody(), Endpoint.SERVER,
+            Duration.ZERO, Duration.ZERO, HttpTimeoutException.class), outcome(current, 1, 0),
+            outcome(Answer.TIMED_OUT, 2, 0), EngineDependence.ATTEMPT_DEADLINE),
+        // Attempt timeout 600 ms: abandoned at 0.6 s, the retry at 1.0-1.1 s abandoned at 1.6-1.7 s;
+        // the next would come after the deadline, so the callers hear it then.
+        new Row(new Breakage("token source never returns", none, Endpoint.HANGING_SOURCE, Duration.ZERO,
+            Duration.ZERO, null), outcome(current, 1, 0), outcome(failed, 2, 0), EngineDependence.ATTEMPT_DEADLINE),
         new Row(Breakage.fault("connection reset mid-response", Fault.resetMidResponse()),
             outcome(current, 1, 0), outcome(failed, 3, 0), retries),
         new Row(Breakage.fault("connection dropped before answering", Fault.dropConnection()),
@@ -186,9 +199,14 @@ class FaultMatrixTest {
         new Row(Breakage.fault("invalid_grant", Fault.invalidGrant()),
             outcome(current, 1, 1), outcome(reauth, 1, 1), EngineDependence.NONE),
         new Row(Breakage.fault("invalid_client", Fault.invalidClient()),
-            outcome(current, 1, 1), outcome(reauth, 1, 1), EngineDependence.CLIENT_REFUSAL_IS_TERMINAL),
+            outcome(current, 1, 1), outcome(reauth, 1, 1), EngineDependence.USER_REFUSAL_IS_TERMINAL),
+        // A 401 without a refusal code (here server_error) is no verdict on the credentials.
         new Row(Breakage.fault("401 from the endpoint", Fault.status(401)),
-            outcome(current, 1, 1), outcome(reauth, 1, 1), EngineDependence.CLIENT_REFUSAL_IS_TERMINAL),
+            outcome(current, 1, 0), outcome(failed, 3, 0), retries),
+        // Refused once, then accepted: the service recovers by itself (retry after 0.4-0.5 s here).
+        new Row(new Breakage("invalid_client, then accepted (service)", Fault.invalidClient(), Endpoint.SERVICE,
+            Duration.ZERO, Duration.ZERO, null), outcome(current, 1, 0), outcome(Answer.NEW_TOKEN, 2, 0),
+            EngineDependence.SERVICE_REFUSAL_IS_RETRIED),
         new Row(Breakage.fault("no new refresh token (old one kept)", Fault.omitRefreshToken()),
             outcome(current, 1, 0), outcome(Answer.NEW_TOKEN, 1, 0), EngineDependence.NONE),
         new Row(new Breakage("client clock jumps forward 1 h", none, Endpoint.SERVER, Duration.ofHours(1), Duration.ZERO,
@@ -225,15 +243,23 @@ class FaultMatrixTest {
     try (ScriptedTokenServer server = ScriptedTokenServer.newBuilder().clock(serverClock)
             .client("matrix", CLIENT_SECRET).accessTokenTtl(TTL).build().start();
         BrokenEndpoint broken = new BrokenEndpoint(breakage.endpoint())) {
-      URI uri = breakage.endpoint() == Endpoint.SERVER ? server.uri() : broken.uri();
-      TokenSource endpoint = OAuth2TokenEndpoint.newBuilder(uri).clientId("matrix").clientSecret(CLIENT_SECRET)
+      boolean service = breakage.endpoint() == Endpoint.SERVICE;
+      URI uri = breakage.endpoint() == Endpoint.SERVER || service ? server.uri() : broken.uri();
+      OAuth2TokenEndpoint oauth = OAuth2TokenEndpoint.newBuilder(uri).clientId("matrix").clientSecret(CLIENT_SECRET)
           .httpClient(HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build())
-          .timeout(Duration.ofSeconds(1)).build().refreshTokens();
+          .timeout(Duration.ofSeconds(1)).build();
+      TokenSource endpoint = service ? oauth.clientCredentials() : oauth.refreshTokens();
       AtomicInteger calls = new AtomicInteger();
+      CountDownLatch hang = new CountDownLatch(1);
       TokenSource counted = request -> {
         calls.incrementAndGet();
+        if (breakage.endpoint() == Endpoint.HANGING_SOURCE) {
+          hang.await(2_500, TimeUnit.MILLISECONDS); // longer than the cell: the attempt timeout ends it
+          throw new java.io.IOException("gave up hanging");
+        }
         return endpoint.fetch(request);
       };
+      TokenSource source = service ? TokenSource.usingConfiguredCredentials(counted) : counted;
       AtomicInteger sessionExpired = new AtomicInteger();
       AtomicInteger outcomes = new AtomicInteger();
       List<String> backgroundFailures = new CopyOnWriteArrayList<>();
@@ -245,8 +271,16 @@ class FaultMatrixTest {
       List<Thread> keeperThreads;
       Result result;
       StoredTokens stored;
-      try (TokenKeeper keeper = TokenKeeper.newBuilder(counted).name("matrix").clock(clientClock).store(store)
+      TokenKeeper.Builder builder = TokenKeeper.newBuilder(source).name("matrix").clock(clientClock).store(store)
+          .credentialsRejectedBackoff(BACKOFF, BACKOFF_MAX);
+      if (breakage.endpoint() == Endpoint.HANGING_SOURCE) {
+        builder.attemptTimeout(Duration.ofMillis(600));
+      }
+      try (TokenKeeper keeper = builder
           .defaultTimeout(DEADLINE).backoff(BACKOFF, BACKOFF_MAX)
+          // The plain backoff spacing while callers wait, so no retry lands next to the 2 s
+          // deadline; the 1 s default cap is shown by ServiceRecoveryTest.
+          .waitingRetryInterval(BACKOFF_MAX)
           .listener(new TokenListener() {
             @Override
             public void onSessionExpired(SessionExpired event) {
@@ -275,6 +309,9 @@ class FaultMatrixTest {
         clientClock.jump(age);
         if (breakage.fault() != null && breakage.endpoint() == Endpoint.SERVER && breakage.clockJump().isZero()) {
           server.failAll(breakage.fault());
+        }
+        if (service) {
+          server.enqueue(breakage.fault()); // refused once, then accepted
         }
         if (!breakage.clockJump().isZero()) {
           clientClock.jump(breakage.clockJump());
@@ -313,10 +350,16 @@ class FaultMatrixTest {
         assertThat(calls.get()).as("endpoint calls against the backoff bound").isLessThanOrEqualTo(bound);
         if (breakage.cause() != null) {
           // The fault is the one the cell names (a refused connection is not a connect timeout).
+          // Our own timeouts describe themselves (endpoint, limit); foreign causes are named by class.
           assertThat(backgroundFailures).as("failures the listener heard").isNotEmpty()
-              .allMatch(f -> f.equals(breakage.cause().getName()));
+              .allMatch(f -> f.equals(breakage.cause().getName())
+                  || breakage.cause() == HttpTimeoutException.class && f.contains("did not send its whole answer"));
           assertThat(result.causes).as("causes of the callers' failures")
               .allMatch(c -> breakage.cause().isAssignableFrom(c));
+        }
+        if (breakage.endpoint() == Endpoint.HANGING_SOURCE) {
+          assertThat(backgroundFailures).as("abandoned attempts").isNotEmpty()
+              .allMatch(f -> f.contains("did not answer within 600 ms"));
         }
         if (breakage.name().startsWith("no new refresh token")) {
           assertThat(stored.refreshToken().value()).isEqualTo(refreshToken);
@@ -328,6 +371,12 @@ class FaultMatrixTest {
         rows.put(String.format("%-40s %s", breakage.name(), state), String.format("| %s | %s | %s | %d | %d | %d ms | %d |",
             breakage.name(), state == State.VALID ? "still valid" : "expired", describe(result), calls.get(), bound,
             result.maxElapsed.toMillis(), sessionExpired.get()));
+        if (service) {
+          // Recovers by itself: no application code, no sign-in.
+          await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+              assertThat(keeper.token().value()).isNotEqualTo(current.value()));
+          keeper.token().value(); // and keeps serving
+        }
       }
       // Closed: every thread the keeper owned ends (a refresh in flight within its 1 s HTTP timeout).
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
