@@ -13,4 +13,8 @@ module dev.tokenkeeper.testing {
   // ScriptedApiServer runs on the JDK's HTTP server.
   requires jdk.httpserver;
   requires static transitive org.jspecify;
+  // AdapterConformanceSuite is a JUnit 5 test class for adapters' own tests: JUnit is the
+  // adapter's test dependency, optional here.
+  requires static org.junit.jupiter.api;
+  requires static org.junit.jupiter.params;
 }

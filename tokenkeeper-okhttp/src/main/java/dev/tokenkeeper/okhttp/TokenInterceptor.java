@@ -6,7 +6,6 @@ import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenInterruptedException;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
-import dev.tokenkeeper.internal.AdapterFailures;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -217,9 +216,7 @@ public final class TokenInterceptor implements Interceptor {
       interrupted.initCause(e);
       throw interrupted;
     } catch (TokenException e) {
-      throw new TokenIOException(e);
-    } catch (IllegalStateException e) {
-      throw AdapterFailures.keeperClosed(e); // token()'s only IllegalStateException: the keeper is closed
+      throw new TokenIOException(e); // a closed keeper too: TokenKeeperClosedException, KEEPER_CLOSED
     }
   }
 }
