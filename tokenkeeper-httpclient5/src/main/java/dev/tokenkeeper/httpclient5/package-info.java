@@ -11,7 +11,8 @@
  *
  * <p>Start with {@link dev.tokenkeeper.httpclient5.TokenExecChainHandler}; it explains where in
  * the exec chain the handler goes, and why. HttpClient is a {@code provided} dependency: bring your
- * own {@code org.apache.httpcomponents.client5:httpclient5}, 5.2 or later.
+ * own {@code org.apache.httpcomponents.client5:httpclient5}, 5.3 or later (the build runs the
+ * conformance suite on 5.3 and on 5.6.5).
  */
 @NullMarked
 package dev.tokenkeeper.httpclient5;
