@@ -30,9 +30,10 @@ public class CheckArtifacts {
   static final Map<String, String> MODULES = Map.of(
       "tokenkeeper-core", "dev.tokenkeeper.core",
       "tokenkeeper-testing", "dev.tokenkeeper.testing",
-      "tokenkeeper-okhttp", "dev.tokenkeeper.okhttp");
+      "tokenkeeper-okhttp", "dev.tokenkeeper.okhttp",
+      "tokenkeeper-httpclient5", "dev.tokenkeeper.httpclient5");
   static final List<String> POMS = List.of("tokenkeeper-parent", "tokenkeeper-bom", "tokenkeeper-core",
-      "tokenkeeper-testing", "tokenkeeper-okhttp");
+      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5");
   static final String URL = "https://github.com/tokenkeeper/tokenkeeper";
   static final int JAVA_17 = 61;
 
