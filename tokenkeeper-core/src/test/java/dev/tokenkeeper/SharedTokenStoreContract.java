@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -138,6 +139,26 @@ abstract class SharedTokenStoreContract extends TokenStoreContract {
     assertThat(successor.isHeld()).isTrue();
     assertThat(store.tryLease(LONG)).isNull();
     successor.release();
+  }
+
+  @Test
+  void tryLease_holderPastItsTtl_isTakenOverWithoutTheHolderReleasing() {
+    SharedTokenStore store = newStore();
+    SharedTokenStore other = reopen(store);
+    RefreshLease lapsed = store.tryLease(Duration.ofMillis(20));
+    AtomicReference<RefreshLease> successor = new AtomicReference<>();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      successor.set(other.tryLease(LONG));
+      return successor.get() != null;
+    });
+
+    assertThat(lapsed.isHeld()).isFalse();
+    assertThat(successor.get().fencingToken()).isGreaterThan(lapsed.fencingToken());
+    lapsed.release();
+    assertThat(successor.get().isHeld()).isTrue();
+    assertThat(store.tryLease(LONG)).isNull();
+    successor.get().release();
   }
 
   @Test
