@@ -3,6 +3,7 @@ package dev.tokenkeeper.httpclient5;
 import dev.tokenkeeper.OAuth2TokenEndpoint;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
+import dev.tokenkeeper.TokenResponse;
 import dev.tokenkeeper.testing.AdapterConformanceSuite.Setup;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -18,9 +19,16 @@ final class Keepers implements AutoCloseable {
     TokenPolicy.Builder builder = TokenPolicy.newBuilder();
     try {
       for (URI origin : setup.origins()) {
-        TokenKeeper keeper = TokenKeeper.newBuilder(OAuth2TokenEndpoint.newBuilder(setup.tokens().uri())
-                .clientId("test-client").clientSecret("test-secret").build().clientCredentials())
-            .name("keeper-" + byOrigin.size()).clock(setup.clock()).scheduler(setup.clock()::schedule).build();
+        OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(setup.tokens().uri())
+            .clientId("test-client").clientSecret("test-secret").build();
+        TokenKeeper.Builder keeperBuilder = TokenKeeper.newBuilder(setup.userSession() ? endpoint.refreshTokens()
+                : endpoint.clientCredentials())
+            .name("keeper-" + byOrigin.size()).clock(setup.clock()).scheduler(setup.clock()::schedule);
+        if (setup.userSession()) {
+          keeperBuilder.initialTokens(TokenResponse.bearer("expired-access-token")
+              .withExpiresIn(java.time.Duration.ZERO).withRefreshToken(setup.userRefreshToken()));
+        }
+        TokenKeeper keeper = keeperBuilder.build();
         byOrigin.put(origin, keeper);
         builder.origin(origin, keeper);
       }
