@@ -37,16 +37,16 @@ class AttemptDeadlineTest {
       throws Exception {
     try (ScriptedTokenServer server = ScriptedTokenServer.newBuilder().build().start()) {
       OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(server.uri())
-          .clientId("test-client").clientSecret("test-secret").timeout(Duration.ofMillis(300)).build();
+          .clientId("test-client").clientSecret("test-secret").timeout(Duration.ofMillis(500)).build();
       try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).listener(listener)
           .backoff(Duration.ofMillis(50), Duration.ofMillis(100)).build()) {
         server.failAll(Fault.stallMidBody());
         // Headers, then nothing: before, the refresh thread sat in the body read forever.
-        assertThatThrownBy(() -> keeper.tokenAsync(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> keeper.tokenAsync(Duration.ofSeconds(3)).get(10, TimeUnit.SECONDS))
             .hasCauseInstanceOf(TokenRefreshException.class);
         assertThat(server.tokenRequests()).as("attempts reached the endpoint").isGreaterThanOrEqualTo(2);
-        assertThat(listener.failures.get(0).failure()).contains("did not send its whole answer within 300 ms")
-            .contains(server.uri().getPath());
+        assertThat(listener.failures).extracting(TokenListener.RefreshFailed::failure)
+            .anyMatch(f -> f.contains("did not send its whole answer within 500 ms") && f.contains(server.uri().getPath()));
 
         server.clearFaults();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
