@@ -51,7 +51,8 @@ class AttemptDeadlineTest {
         server.clearFaults();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
             assertThat(keeper.token(Duration.ofSeconds(5)).value()).isNotEmpty());
-        assertThat(listener.refreshes).hasSize(1);
+        // The listener hears it after the caller was released, on the refresh thread.
+        org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(listener.refreshes).hasSize(1));
       }
     }
   }

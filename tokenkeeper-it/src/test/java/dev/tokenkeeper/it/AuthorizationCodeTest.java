@@ -68,6 +68,8 @@ class AuthorizationCodeTest extends AgainstSpringAuthorizationServer {
           .until(() -> listener.rotated.sum() >= ROTATIONS || workers.failures() > 0 || !listener.failures.isEmpty());
       workers.stop(Duration.ofSeconds(30));
       await().atMost(Duration.ofSeconds(15)).until(refreshes::idle);
+      // Each refresh's event reaches the listener just after the callers it served were released.
+      await().atMost(Duration.ofSeconds(15)).until(() -> listener.rotated.sum() >= refreshes.calls().size());
       okHttp.dispatcher().executorService().shutdown();
       okHttp.connectionPool().evictAll();
     }

@@ -92,6 +92,8 @@ class ClientCredentialsTest extends AgainstSpringAuthorizationServer {
       workers.stop(Duration.ofSeconds(30));
       // A refresh started by the last requests may still be running: let it finish before counting.
       await().atMost(Duration.ofSeconds(15)).until(source::idle);
+      // Its event reaches the listener just after the callers it served were released.
+      await().atMost(Duration.ofSeconds(15)).until(() -> listener.refreshes.size() >= source.calls().size());
       okHttp.dispatcher().executorService().shutdown();
       okHttp.connectionPool().evictAll();
     }
