@@ -92,9 +92,10 @@ public final class Expiry {
           remaining = min(remaining, Duration.between(issued, exp));
         }
       }
-      if (jwt.iat() != null) {
-        Duration applied = skew == null || serverNow == null ? Duration.ZERO : skew;
-        laterFrom = jwt.iat().plus(RESOLUTION).minus(applied);
+      if (jwt.iat() != null && (skew == null || skew.isZero())) {
+        // Only when iat is on our clock: with a skewed (or inconsistent) server clock the bound
+        // could land anywhere, and a wrong one would hold refreshes back.
+        laterFrom = jwt.iat().plus(RESOLUTION);
       }
     }
     if (response.expiresIn() != null) {
@@ -109,6 +110,9 @@ public final class Expiry {
     }
     AccessToken token = new AccessToken(response.accessToken(), normalizeType(response.tokenType()),
         sentAt, expiresAt, scopes(response.scope()));
+    if (laterFrom != null && (expiresAt == null || laterFrom.isAfter(expiresAt))) {
+      laterFrom = expiresAt; // never hold a refresh back past the token's own expiry
+    }
     return new Result(token, skew, laterFrom);
   }
 

@@ -68,8 +68,9 @@ public record Timing(double refreshAheadRatio, Duration maxRefreshAhead, double 
     long ahead = Math.max(share, Durations.times(recentRefreshMillis, 2));
     long extra = (long) (ahead * jitter * random.nextDouble());
     long staleAt = Math.max(obtained, Durations.minus(Durations.minus(expiredAt, ahead), extra));
-    staleAt = Math.min(Math.max(staleAt, laterExpiryFrom), expiredAt);
-    return new long[] {staleAt, expiredAt, laterExpiryFrom};
+    long notBefore = Math.min(laterExpiryFrom, expires);
+    staleAt = Math.min(Math.max(staleAt, notBefore), expiredAt);
+    return new long[] {staleAt, expiredAt, notBefore};
   }
 
   /** Backoff in millis after {@code attempt} consecutive failures, at least the server's {@code retryAfter}. */

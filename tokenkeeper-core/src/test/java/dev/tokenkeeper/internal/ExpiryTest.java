@@ -89,6 +89,19 @@ class ExpiryTest {
   }
 
   @Test
+  void dateFromAnotherClockThanIat_noLaterExpiryBound_soNoRefreshIsHeldBack() {
+    // A gateway's Date a day behind the token service's iat: which clock is right is unknowable,
+    // and a bound computed from either could hold refreshes back for a day.
+    long iat = SENT.getEpochSecond();
+    TokenResponse response = TokenResponse.bearer(jwt("{\"iat\":" + iat + ",\"exp\":" + (iat + 3) + "}"))
+        .withServerDate(SENT.minus(Duration.ofDays(1)));
+    Expiry.Result result = Expiry.compute(response, SENT, SENT.plusMillis(20));
+    assertThat(result.skew()).isNotEqualTo(Duration.ZERO);
+    assertThat(result.laterExpiryFrom()).isNull();
+    assertThat(result.token().expiresAt()).isEqualTo(SENT.plusSeconds(3));
+  }
+
+  @Test
   void skewLargerThanTheUncertainty_isReportedAsItsSmallestPossibleValue() {
     Instant received = SENT.plusMillis(500);
     Instant serverNow = SENT.plusSeconds(30); // 29.5 to 31 s ahead
