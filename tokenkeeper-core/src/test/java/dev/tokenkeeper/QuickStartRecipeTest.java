@@ -18,6 +18,7 @@ import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,8 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The README's quick start, "HTTP clients" origin and "Testing your code" recipes, run against the
  * loopback servers of tokenkeeper-testing. The lines between {@code // --- README: <name> ---} and
  * {@code // --- end ---} are what the README shows, word for word: {@link ReadmeSnippetsTest}
- * fails when the two differ.
+ * fails when the two differ. A keeper on a test clock waits on that clock: a broken keeper would hang
+ * rather than fail, hence the timeout.
  */
+@Timeout(60)
 class QuickStartRecipeTest {
   private final ScriptedTokenServer server = ScriptedTokenServer.newBuilder()
       .client("orders-service", "service-secret").client("orders-app", "app-secret").build().start();
@@ -160,8 +163,8 @@ class QuickStartRecipeTest {
       keeper.signIn(endpoint.password("alice", "wonderland".toCharArray()));
       server.enqueue(Fault.oauthError(400, code));
       keeper.invalidate(keeper.token());
-      assertThatThrownBy(keeper::token).isInstanceOf(ReauthenticationRequiredException.class);
-      assertThatThrownBy(keeper::token).isInstanceOf(ReauthenticationRequiredException.class);
+      assertThatThrownBy(() -> keeper.token(Duration.ZERO)).isInstanceOf(ReauthenticationRequiredException.class);
+      assertThatThrownBy(() -> keeper.token(Duration.ZERO)).isInstanceOf(ReauthenticationRequiredException.class);
       await().atMost(Duration.ofSeconds(10)).until(() -> loginScreens.get() == 1);
       assertThat(server.tokenRequests("refresh_token")).isEqualTo(1);
     }
@@ -178,7 +181,7 @@ class QuickStartRecipeTest {
         .clientId("orders-service").clientSecret("service-secret").build();
     try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials())
         .clock(clock).scheduler(clock::schedule).executor(Runnable::run).jitter(0).build()) {
-      assertThatThrownBy(keeper::token).isInstanceOf(CredentialsRejectedException.class);
+      assertThatThrownBy(() -> keeper.token(Duration.ZERO)).isInstanceOf(CredentialsRejectedException.class);
       clock.advance(Duration.ofSeconds(30));
       assertThat(keeper.token().value()).isNotEmpty();
     }
