@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 /** The README's JDK HttpClient recipe, compiled and run here so it cannot rot. */
 class JdkRecipeTest {
 
-  /** README, "JDK HttpClient": the lines between {@code recipe} and {@code end}. */
+  /** README, "JDK HttpClient": the region below is what the README shows ({@link ReadmeSnippetsTest}). */
   static String recipe(URI tokenEndpoint, URI apiOrigin) throws IOException, InterruptedException {
-    // recipe: jdk
+    // --- README: jdk ---
     OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(tokenEndpoint)
         .clientId("test-client").clientSecret("test-secret").build();
     try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).build()) {
@@ -29,7 +29,7 @@ class JdkRecipeTest {
           HttpRequest.newBuilder(apiOrigin.resolve("/api/items")).build(), HttpResponse.BodyHandlers.ofString());
       return response.body();
     } // sendAsync works the same and never parks a thread while a refresh is in flight
-    // end
+    // --- end ---
   }
 
   @Test

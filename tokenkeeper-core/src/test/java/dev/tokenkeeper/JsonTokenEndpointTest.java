@@ -93,12 +93,12 @@ class JsonTokenEndpointTest {
   @Test
   void readmeRecipe_loginThenRotatingRefresh() {
     URI base = base();
-    // --- README recipe: custom JSON refresh API ---
+    // --- README: json-api ---
     TokenSource refresh = JsonTokenEndpoint.newBuilder(base.resolve("/auth/refresh"))
-        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
-        .accessTokenField("accessToken")
-        .refreshTokenField("refreshToken")
-        .expiresInField("expiresIn")
+        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value())) // the default body
+        .accessTokenField("accessToken")      // the default
+        .refreshTokenField("refreshToken")    // the default; null when answers never hold one
+        .expiresInField("expiresIn")          // default none: a JWT's exp is read anyway
         .build();
     TokenSource login = JsonTokenEndpoint.newBuilder(base.resolve("/auth/login"))
         .requestBody(request -> Map.of("username", "alice", "password", "wonderland"))
@@ -106,16 +106,24 @@ class JsonTokenEndpointTest {
         .build();
     try (TokenKeeper keeper = TokenKeeper.newBuilder(refresh).build()) {
       keeper.signIn(login);
-      String header = keeper.token().authorizationHeader(); // "Bearer at-1"
-      // --- end of recipe ---
-      assertThat(header).isEqualTo("Bearer at-1");
-      assertThat(keeper.token().expiresAt()).isNotNull();
-      keeper.invalidate(keeper.token());
-      assertThat(keeper.token().value()).isEqualTo("at-2");
-      keeper.invalidate(keeper.token());
-      assertThat(keeper.token().value()).isEqualTo("at-3");
-      assertThat(refreshCalls).hasValue(2);
+      use(keeper); // keeper.token().authorizationHeader() on every request
     }
+    // --- end ---
+    assertThat(used).isTrue();
+  }
+
+  private boolean used;
+
+  /** What the README recipe does with its keeper: a token, then two rotations. */
+  private void use(TokenKeeper keeper) {
+    assertThat(keeper.token().authorizationHeader()).isEqualTo("Bearer at-1");
+    assertThat(keeper.token().expiresAt()).isNotNull();
+    keeper.invalidate(keeper.token());
+    assertThat(keeper.token().value()).isEqualTo("at-2");
+    keeper.invalidate(keeper.token());
+    assertThat(keeper.token().value()).isEqualTo("at-3");
+    assertThat(refreshCalls).hasValue(2);
+    used = true;
   }
 
   @Test

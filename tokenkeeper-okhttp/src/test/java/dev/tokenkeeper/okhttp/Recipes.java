@@ -15,15 +15,15 @@ import retrofit2.http.GET;
 
 /**
  * The README's OkHttp and Retrofit recipes, compiled with the tests and run by {@link RecipesTest}
- * so they cannot rot. The lines between {@code // recipe:} and {@code // end} are what the README
- * shows; {@code keeper} is the one built in the README's quick start.
+ * so they cannot rot. The lines between {@code // --- README: <name> ---} and {@code // --- end ---}
+ * are what the README shows (core's ReadmeSnippetsTest compares them); {@code keeper} is the one built in the README's quick start.
  */
 final class Recipes {
   private Recipes() {}
 
   /** README, "OkHttp". */
   static String okHttp(TokenKeeper keeper, URI apiOrigin) throws IOException {
-    // recipe: okhttp
+    // --- README: okhttp ---
     TokenPolicy policy = TokenPolicy.of(apiOrigin, keeper); // only this origin gets the token
     OkHttpClient client = TokenInterceptor.install(new OkHttpClient.Builder(), policy).build();
 
@@ -36,10 +36,10 @@ final class Recipes {
       }
       throw e; // otherwise temporary: no token could be obtained in time
     }
-    // end
+    // --- end ---
   }
 
-  // recipe: retrofit
+  // --- README: retrofit ---
   interface Items {
     @GET("api/items")
     Call<String> list();
@@ -54,5 +54,5 @@ final class Recipes {
         .build()
         .create(Items.class);
   }
-  // end
+  // --- end ---
 }
