@@ -13,18 +13,18 @@ import org.junit.jupiter.api.io.TempDir;
 /** The README's file store recipe, compiled and run here so it cannot rot. */
 class FileStoreRecipeTest {
 
-  /** README, "Keeping tokens across restarts and processes": the lines between recipe and end. */
+  /** README, "Keeping tokens across restarts and processes": the region below, checked by ReadmeSnippetsTest. */
   static AccessToken recipe(URI tokenEndpoint, Path tokensDir, SecretKey key) {
     OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(tokenEndpoint)
         .clientId("test-client").clientSecret("test-secret").build();
-    // recipe: file-store
+    // --- README: file-store ---
     FileTokenStore store = FileTokenStore.directory(tokensDir) // e.g. ~/.myapp/tokens, created rwx------
         .encryptWith(key)                                      // optional: a 256-bit AES key you keep elsewhere
         .identity("orders-service");                           // orders-service.tokens, rw-------
     try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).store(store).build()) {
       return keeper.token();                                   // a restarted keeper starts from the file
     }
-    // end
+    // --- end ---
   }
 
   @Test

@@ -19,7 +19,7 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /**
  * The README's Apache HttpClient 5 recipes, compiled with the tests and run by {@link RecipesTest}
- * so they cannot rot. The lines between {@code // recipe:} and {@code // end} are what the README
+ * so they cannot rot. The lines between {@code // --- README: <name> ---} and {@code // --- end ---} are what the README
  * shows; {@code keeper} is the one built in the README's quick start.
  */
 final class Recipes {
@@ -27,7 +27,7 @@ final class Recipes {
 
   /** README, "Apache HttpClient 5", classic. */
   static String classic(TokenKeeper keeper, URI apiOrigin) throws IOException {
-    // recipe: httpclient5
+    // --- README: httpclient5 ---
     TokenPolicy policy = TokenPolicy.of(apiOrigin, keeper); // only this origin gets the token
     try (CloseableHttpClient client = TokenExecChainHandler.install(HttpClients.custom(), policy).build()) {
       return client.execute(new HttpGet(apiOrigin.resolve("/api/items")),
@@ -38,12 +38,12 @@ final class Recipes {
       }
       throw e; // otherwise temporary: no token could be obtained in time
     }
-    // end
+    // --- end ---
   }
 
   /** README, "Apache HttpClient 5", async. */
   static String async(TokenKeeper keeper, URI apiOrigin) throws IOException, InterruptedException, ExecutionException {
-    // recipe: httpclient5-async
+    // --- README: httpclient5-async ---
     TokenPolicy policy = TokenPolicy.of(apiOrigin, keeper);
     try (CloseableHttpAsyncClient client =
         TokenAsyncExecChainHandler.install(HttpAsyncClients.custom(), policy).build()) {
@@ -54,6 +54,6 @@ final class Recipes {
           .get(); // a TokenIOException arrives as the ExecutionException's cause
       return response.getBodyText();
     }
-    // end
+    // --- end ---
   }
 }

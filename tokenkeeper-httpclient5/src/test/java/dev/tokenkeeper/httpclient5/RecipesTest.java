@@ -60,12 +60,12 @@ class RecipesTest {
     }
   }
 
-  /** The lines between {@code // recipe: name} and the next {@code // end}, without their common indent. */
+  /** The lines between {@code // --- README: name ---} and the next {@code // --- end ---}, without their common indent. */
   private static String recipe(List<String> source, String name) {
-    int start = source.stream().map(String::strip).collect(Collectors.toList()).indexOf("// recipe: " + name);
+    int start = source.stream().map(String::strip).collect(Collectors.toList()).indexOf("// --- README: " + name + " ---");
     assertThat(start).as("recipe " + name).isNotNegative();
     int end = start + 1;
-    while (!source.get(end).strip().equals("// end")) {
+    while (!source.get(end).strip().equals("// --- end ---")) {
       end++;
     }
     List<String> lines = source.subList(start + 1, end);
