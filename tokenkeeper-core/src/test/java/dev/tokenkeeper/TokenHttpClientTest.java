@@ -169,14 +169,18 @@ class TokenHttpClientTest {
       @Override
       public void subscribe(java.util.concurrent.Flow.Subscriber<? super java.nio.ByteBuffer> subscriber) {
         if (firstSubscription.getAndSet(false)) {
-          CompletableFuture.runAsync(() -> {
+          // Its own thread, not the common pool: on 2 cores that pool has one worker, and holding
+          // it would starve whatever else completes there.
+          Thread holder = new Thread(() -> {
             try {
               bodyReleased.await();
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             }
             bytes.subscribe(subscriber);
-          });
+          }, "held-request-body");
+          holder.setDaemon(true);
+          holder.start();
         } else {
           bytes.subscribe(subscriber);
         }

@@ -121,11 +121,22 @@ public final class HttpEndpoint {
    */
   public static Answer send(HttpClient client, HttpRequest request, Duration timeout)
       throws IOException, InterruptedException {
-    CompletableFuture<HttpResponse<byte[]>> call =
-        client.sendAsync(request, info -> new CappedBody(MAX_BODY_BYTES));
-    HttpResponse<byte[]> response;
+    // The answer is awaited on the body subscriber's own future, completed on the client's
+    // threads: the future sendAsync returns hands its completion to CompletableFuture's default
+    // pool, and on JDK 25 that is the common pool, with one worker on 2 cores. An application
+    // blocking that worker would otherwise hold every refresh until the timeout.
+    CappedBody body = new CappedBody(MAX_BODY_BYTES);
+    java.util.concurrent.atomic.AtomicReference<HttpResponse.@Nullable ResponseInfo> head =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(request, info -> {
+      head.set(info);
+      return body;
+    });
+    byte[] bytes;
     try {
-      response = call.get(Durations.millis(timeout), TimeUnit.MILLISECONDS);
+      // Whichever ends first: the body (success), or the call (a failure before any body).
+      CompletableFuture.anyOf(body.result, call).get(Durations.millis(timeout), TimeUnit.MILLISECONDS);
+      bytes = body.result.isDone() ? body.result.get() : call.get().body();
     } catch (TimeoutException e) {
       call.cancel(true); // aborts the exchange and closes its connection
       throw new Failures.EndpointTimeoutException("token endpoint " + describe(request.uri())
@@ -143,24 +154,28 @@ public final class HttpEndpoint {
       }
       throw new IOException(cause.getClass().getName(), cause);
     }
-    byte[] body = response.body();
-    int status = response.statusCode();
-    String contentType = response.headers().firstValue("Content-Type").orElse(null);
-    if (body.length > MAX_BODY_BYTES) {
+    HttpResponse.ResponseInfo info = head.get();
+    if (info == null) {
+      throw new IOException("token endpoint " + describe(request.uri()) + " answered without a status line");
+    }
+    int status = info.statusCode();
+    java.net.http.HttpHeaders headers = info.headers();
+    String contentType = headers.firstValue("Content-Type").orElse(null);
+    if (bytes.length > MAX_BODY_BYTES) {
       throw TokenEndpointException.invalidResponse(status, "token endpoint answered HTTP " + status
           + " with a body over " + MAX_BODY_BYTES + " bytes", null);
     }
-    Instant date = response.headers().firstValue("Date").map(HttpEndpoint::parseDate).orElse(null);
+    Instant date = headers.firstValue("Date").map(HttpEndpoint::parseDate).orElse(null);
     Duration retryAfter = null;
     Instant retryAt = null;
-    String header = response.headers().firstValue("Retry-After").orElse(null);
+    String header = headers.firstValue("Retry-After").orElse(null);
     if (header != null) {
       retryAfter = parseRetryAfter(header, date);
       if (retryAfter == null && date == null) {
         retryAt = parseDate(header.trim()); // an HTTP-date with nothing to measure it against here
       }
     }
-    return new Answer(status, contentType, body, date, retryAfter, retryAt);
+    return new Answer(status, contentType, bytes, date, retryAfter, retryAt);
   }
 
   /** Scheme, host, port and path of {@code uri}: never its query, which may carry secrets. */
