@@ -49,7 +49,7 @@ class ScriptedTokenServerTest {
 
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private static final Duration WAIT = Duration.ofSeconds(5);
+  private static final Duration WAIT = Duration.ofSeconds(15); // generous: 50 connections at once on a loaded 2-core machine
   private static final String CLIENT_ID = ScriptedTokenServerBuilder.DEFAULT_CLIENT_ID;
   private static final String CLIENT_SECRET = ScriptedTokenServerBuilder.DEFAULT_CLIENT_SECRET;
   private static final Instant T0 = Instant.parse("2030-01-02T03:04:05.250Z");
@@ -570,7 +570,7 @@ class ScriptedTokenServerTest {
 
       Set<String> newTokens = new HashSet<>();
       for (Future<HttpResponse<String>> call : calls) {
-        HttpResponse<String> response = call.get(10, TimeUnit.SECONDS);
+        HttpResponse<String> response = call.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).isEqualTo(200);
         newTokens.add(refreshToken(response));
       }
