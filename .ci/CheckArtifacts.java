@@ -32,9 +32,11 @@ public class CheckArtifacts {
       "tokenkeeper-testing", "dev.tokenkeeper.testing",
       "tokenkeeper-okhttp", "dev.tokenkeeper.okhttp",
       "tokenkeeper-httpclient5", "dev.tokenkeeper.httpclient5",
-      "tokenkeeper-spring", "dev.tokenkeeper.spring");
+      "tokenkeeper-spring", "dev.tokenkeeper.spring",
+      "tokenkeeper-micrometer", "dev.tokenkeeper.micrometer");
   static final List<String> POMS = List.of("tokenkeeper-parent", "tokenkeeper-bom", "tokenkeeper-core",
-      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5", "tokenkeeper-spring");
+      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5", "tokenkeeper-spring",
+      "tokenkeeper-micrometer");
   static final String URL = "https://github.com/tokenkeeper/tokenkeeper";
   static final int JAVA_17 = 61;
 
