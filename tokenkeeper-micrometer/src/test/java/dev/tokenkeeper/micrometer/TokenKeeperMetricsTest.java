@@ -11,6 +11,7 @@ import dev.tokenkeeper.testing.Fault;
 import dev.tokenkeeper.testing.ScriptedTokenServer;
 import dev.tokenkeeper.testing.TestClock;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -161,5 +162,22 @@ class TokenKeeperMetricsTest {
             .doesNotContain("test-secret");
       }
     }
+  }
+
+  @Test
+  void readmeRecipe_metricsWithoutSpring() {
+    MeterRegistry registry = this.registry;
+    // --- README: micrometer ---
+    TokenKeeperMetrics metrics = TokenKeeperMetrics.of(registry, "orders");
+    TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials())
+        .name("orders")
+        .listener(metrics)
+        .build();
+    metrics.monitor(keeper);
+    // --- end ---
+    keepers.add(keeper);
+    keeper.token();
+    awaitCount(1, "tokenkeeper.refresh", "keeper", "orders", "outcome", "success", "reason", "initial");
+    assertThat(gauge("tokenkeeper.callers.waiting", "orders")).isZero();
   }
 }
