@@ -444,6 +444,16 @@ public final class TokenKeeper implements AutoCloseable {
 
     /** Builds the keeper, saving {@linkplain #initialTokens initial tokens} if any. */
     public TokenKeeper build() {
+      return build(scheduler, executor);
+    }
+
+    /** Builds with the given threads where this builder has none of its own ({@link TokenKeepers}). */
+    TokenKeeper buildSharing(Scheduler sharedScheduler, Executor sharedExecutor) {
+      return build(scheduler != null ? scheduler : sharedScheduler,
+          executor != null ? executor : sharedExecutor);
+    }
+
+    private TokenKeeper build(@Nullable Scheduler scheduler, @Nullable Executor executor) {
       OwnedThreads threads = scheduler == null || executor == null ? new OwnedThreads(name) : null;
       Scheduler s = scheduler != null ? scheduler : threads.scheduler();
       Executor e = executor != null ? executor : threads.executor();

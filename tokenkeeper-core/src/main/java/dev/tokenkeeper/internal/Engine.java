@@ -655,10 +655,23 @@ public final class Engine {
   private void lateAnswer(Snapshot base, AccessToken token, @Nullable RefreshToken refresh,
       @Nullable RefreshToken rotated, long laterFrom) {
     Snapshot now = current.get();
-    if (now.session != base.session || now.closed || now.ended != null
-        || now.storeVersion != base.storeVersion) {
+    if (now.session != base.session || now.ended != null || now.storeVersion != base.storeVersion) {
       LOG.log(Level.DEBUG, () -> config.name() + ": late answer of an abandoned refresh dropped: newer state exists");
       revokeIfSignedOut(rotated);
+      return;
+    }
+    if (now.closed) {
+      // Closed while the endpoint answered (a shutdown, a registry evicting an idle keeper). The
+      // server may have rotated the refresh token: the next keeper on this store needs the new one.
+      try {
+        if (config.store().compareAndSet(base.storeVersion,
+            new StoredTokens(base.storeVersion + 1, token, refresh))) {
+          LOG.log(Level.DEBUG, () -> config.name() + ": a refresh answered after close; its tokens were saved");
+        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, config.name() + ": a refresh answered after close; saving its tokens"
+            + " failed (" + e.getClass().getName() + ")");
+      }
       return;
     }
     long version = base.storeVersion + 1;
