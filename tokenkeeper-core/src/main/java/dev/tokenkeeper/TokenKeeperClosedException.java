@@ -19,6 +19,11 @@ public final class TokenKeeperClosedException extends TokenException {
     return new TokenKeeperClosedException("TokenKeeper '" + keeperName + "' is closed", null);
   }
 
+  /** The {@link TokenKeepers} registry was closed. */
+  static TokenKeeperClosedException registry() {
+    return new TokenKeeperClosedException("the TokenKeepers registry is closed", null);
+  }
+
   @Override
   public TokenFailure failure() {
     return TokenFailure.KEEPER_CLOSED;
