@@ -11,17 +11,17 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * token, fingerprint, secret or endpoint message.
  */
 final class KeeperHealthIndicator implements HealthIndicator {
-  private final TokenKeepers keepers;
+  private final TokenKeeperClients clients;
   private final String name;
 
-  KeeperHealthIndicator(TokenKeepers keepers, String name) {
-    this.keepers = keepers;
+  KeeperHealthIndicator(TokenKeeperClients clients, String name) {
+    this.clients = clients;
     this.name = name;
   }
 
   @Override
   public Health health() {
-    KeeperState.Snapshot s = keepers.state(name).snapshot();
+    KeeperState.Snapshot s = clients.state(name).snapshot();
     Health.Builder health = switch (s.state()) {
       case IDLE, UP, REFRESHING_WITH_BACKOFF -> Health.up();
       case CREDENTIALS_REJECTED, SESSION_EXPIRED -> Health.down();

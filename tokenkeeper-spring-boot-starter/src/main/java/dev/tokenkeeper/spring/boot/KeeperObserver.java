@@ -6,7 +6,7 @@ import dev.tokenkeeper.TokenListener;
 /**
  * Something that hears each configured keeper (metrics): a listener for the keeper named {@code
  * name}, and a look at the keeper once it is built. Kept free of optional types so that {@link
- * TokenKeepers} loads without them.
+ * TokenKeeperClients} loads without them.
  */
 interface KeeperObserver {
   TokenListener listener(String name);

@@ -32,7 +32,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
- * Auto-configuration of Tokenkeeper from {@code tokenkeeper.clients.*}: a {@link TokenKeepers}
+ * Auto-configuration of Tokenkeeper from {@code tokenkeeper.clients.*}: a {@link TokenKeeperClients}
  * bean holding one {@link TokenKeeper} per client, each also a bean of its own named {@code
  * <name>TokenKeeper} and qualified by the client name ({@code @Qualifier("orders") TokenKeeper
  * keeper}); a {@link RestClientCustomizer} and a {@link WebClientCustomizer} that add the adapters
@@ -56,8 +56,8 @@ public class TokenKeeperAutoConfiguration {
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  public TokenKeepers tokenKeepers(TokenKeeperProperties properties, ObjectProvider<KeeperObserver> observers) {
-    return new TokenKeepers(properties, observers.orderedStream().toList());
+  public TokenKeeperClients tokenKeeperClients(TokenKeeperProperties properties, ObjectProvider<KeeperObserver> observers) {
+    return new TokenKeeperClients(properties, observers.orderedStream().toList());
   }
 
   /** Registers one {@link TokenKeeper} bean per configured client, qualified by its name. */
@@ -71,9 +71,9 @@ public class TokenKeeperAutoConfiguration {
         BeanFactory beanFactory = (BeanFactory) registry;
         for (String name : clients.keySet()) {
           RootBeanDefinition definition = new RootBeanDefinition(TokenKeeper.class,
-              () -> beanFactory.getBean(TokenKeepers.class).keeper(name));
+              () -> beanFactory.getBean(TokenKeeperClients.class).keeper(name));
           definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
-          // TokenKeepers closes it.
+          // TokenKeeperClients closes it.
           definition.setDestroyMethodName(null);
           registry.registerBeanDefinition(name + "TokenKeeper", definition);
         }
@@ -89,9 +89,9 @@ public class TokenKeeperAutoConfiguration {
   @ConditionalOnClass({RestClientCustomizer.class, TokenClientHttpRequestInterceptor.class})
   static class RestClientConfiguration {
     @Bean
-    RestClientCustomizer tokenKeeperRestClientCustomizer(TokenKeepers keepers) {
+    RestClientCustomizer tokenKeeperRestClientCustomizer(TokenKeeperClients clients) {
       return builder -> {
-        TokenPolicy policy = keepers.policy();
+        TokenPolicy policy = clients.policy();
         if (policy != null) {
           builder.requestInterceptor(TokenClientHttpRequestInterceptor.of(policy));
         }
@@ -105,9 +105,9 @@ public class TokenKeeperAutoConfiguration {
       "org.springframework.web.reactive.function.client.WebClient"})
   static class WebClientConfiguration {
     @Bean
-    WebClientCustomizer tokenKeeperWebClientCustomizer(TokenKeepers keepers) {
+    WebClientCustomizer tokenKeeperWebClientCustomizer(TokenKeeperClients clients) {
       return builder -> {
-        TokenPolicy policy = keepers.policy();
+        TokenPolicy policy = clients.policy();
         if (policy != null) {
           builder.filter(TokenExchangeFilterFunction.of(policy));
         }
@@ -121,9 +121,9 @@ public class TokenKeeperAutoConfiguration {
   static class HealthConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "tokenkeeperHealthContributor")
-    CompositeHealthContributor tokenkeeperHealthContributor(TokenKeepers keepers) {
+    CompositeHealthContributor tokenkeeperHealthContributor(TokenKeeperClients clients) {
       Map<String, HealthIndicator> indicators = new LinkedHashMap<>();
-      keepers.keepers().keySet().forEach(name -> indicators.put(name, new KeeperHealthIndicator(keepers, name)));
+      clients.keepers().keySet().forEach(name -> indicators.put(name, new KeeperHealthIndicator(clients, name)));
       return CompositeHealthContributor.fromMap(indicators);
     }
   }

@@ -60,7 +60,7 @@ class MisconfigurationTest {
         .run(context -> {
           assertThat(context).hasNotFailed();
           assertThat(context).hasBean("ordersTokenKeeper");
-          assertThat(context.getBean(TokenKeepers.class).keeper("orders"))
+          assertThat(context.getBean(TokenKeeperClients.class).keeper("orders"))
               .isSameAs(context.getBean("ordersTokenKeeper"));
         });
   }

@@ -28,9 +28,13 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
  * property ({@code tokenkeeper.clients.orders.grant}) and what to do. The message never holds a
  * secret, password or refresh token.
  *
+ * <p>Not to be confused with {@link dev.tokenkeeper.TokenKeepers} of the core, a registry that
+ * builds one keeper per identity on demand: this class holds the fixed set of clients named in the
+ * application's properties, one keeper each, for the life of the application.
+ *
  * <p>Immutable and thread-safe; {@link #close()} closes every keeper (Spring calls it on shutdown).
  */
-public final class TokenKeepers implements AutoCloseable {
+public final class TokenKeeperClients implements AutoCloseable {
   private static final String PREFIX = "tokenkeeper.clients.";
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -38,10 +42,10 @@ public final class TokenKeepers implements AutoCloseable {
   private final Map<String, KeeperState> states;
   private final @Nullable TokenPolicy policy;
 
-  TokenKeepers(TokenKeeperProperties properties, List<KeeperObserver> observers) {
+  TokenKeeperClients(TokenKeeperProperties properties, List<KeeperObserver> observers) {
     // Sorted, so that startup reports the same first error on every run.
     Map<String, TokenKeeperProperties.Client> clients = new TreeMap<>(properties.clients());
-    clients.forEach(TokenKeepers::check);
+    clients.forEach(TokenKeeperClients::check);
     Map<String, TokenKeeper> built = new LinkedHashMap<>();
     Map<String, KeeperState> tracked = new LinkedHashMap<>();
     try {
@@ -115,7 +119,7 @@ public final class TokenKeepers implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TokenKeepers" + new TreeMap<>(keepers).keySet();
+    return "TokenKeeperClients" + new TreeMap<>(keepers).keySet();
   }
 
   // ------------------------------------------------------------------------------------- checks
