@@ -25,7 +25,7 @@ public final class RedirectsEnvironmentPostProcessor implements EnvironmentPostP
     boolean configured = environment.getPropertySources().stream()
         .filter(s -> s instanceof org.springframework.core.env.EnumerablePropertySource<?>)
         .flatMap(s -> java.util.Arrays.stream(((org.springframework.core.env.EnumerablePropertySource<?>) s).getPropertyNames()))
-        .anyMatch(n -> n.startsWith("tokenkeeper.clients."));
+        .anyMatch(n -> n.startsWith("tokenkeeper.clients.") || n.equals("tokenkeeper.from-spring-security"));
     if (configured) {
       environment.getPropertySources().addLast(new MapPropertySource(SOURCE, Map.of(
           "spring.http.clients.redirects", "dont-follow",

@@ -21,8 +21,6 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.restclient.RestClientCustomizer;
@@ -56,8 +54,13 @@ public class TokenKeeperAutoConfiguration {
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  public TokenKeeperClients tokenKeeperClients(TokenKeeperProperties properties, ObjectProvider<KeeperObserver> observers) {
-    return new TokenKeeperClients(properties, observers.orderedStream().toList());
+  public TokenKeeperClients tokenKeeperClients(TokenKeeperProperties properties, Environment environment,
+      ObjectProvider<KeeperObserver> observers) {
+    // With from-spring-security, the registrations of spring.security.oauth2.client join the
+    // clients bound from tokenkeeper.clients (which win, key by key).
+    TokenKeeperProperties effective = properties.fromSpringSecurity()
+        ? SpringSecurityRegistrations.bind(environment) : properties;
+    return new TokenKeeperClients(effective, observers.orderedStream().toList());
   }
 
   /** Registers one {@link TokenKeeper} bean per configured client, qualified by its name. */
@@ -66,10 +69,8 @@ public class TokenKeeperAutoConfiguration {
     return new BeanDefinitionRegistryPostProcessor() {
       @Override
       public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
-        Map<String, Object> clients = Binder.get(environment)
-            .bind("tokenkeeper.clients", Bindable.mapOf(String.class, Object.class)).orElse(Map.of());
         BeanFactory beanFactory = (BeanFactory) registry;
-        for (String name : clients.keySet()) {
+        for (String name : SpringSecurityRegistrations.names(environment)) {
           RootBeanDefinition definition = new RootBeanDefinition(TokenKeeper.class,
               () -> beanFactory.getBean(TokenKeeperClients.class).keeper(name));
           definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));

@@ -127,7 +127,7 @@ public final class TokenKeeperClients implements AutoCloseable {
   private static void check(String name, TokenKeeperProperties.Client c) {
     if (c.tokenUri() == null) {
       throw invalid(name, "token-uri", null, "required: the OAuth 2.0 token endpoint, https://…/token"
-          + " (issuer-uri discovery is not supported yet)");
+          + " (issuer-uri discovery is not supported yet: with from-spring-security, give the provider a token-uri)");
     }
     String scheme = c.tokenUri().getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("https") || scheme.equalsIgnoreCase("http"))

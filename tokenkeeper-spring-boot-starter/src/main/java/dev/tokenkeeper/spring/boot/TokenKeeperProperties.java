@@ -21,9 +21,18 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * </pre>
  *
  * @param clients the clients, by name; each becomes one {@code TokenKeeper} bean
+ * @param fromSpringSecurity also make a client of each {@code
+ *     spring.security.oauth2.client.registration.<name>} whose grant Tokenkeeper can keep ({@code
+ *     client_credentials}, {@code password}, {@code refresh_token}) or that has {@code
+ *     tokenkeeper.clients.<name>.*} entries (an {@code authorization_code} registration becomes a
+ *     {@code refresh_token} client and needs {@code tokenkeeper.clients.<name>.refresh-token}); the
+ *     registration gives the client id, secret, authentication method, scopes and grant, its
+ *     provider the {@code token-uri}, and {@code tokenkeeper.clients.<name>.*} adds the {@code
+ *     origins} and overrides any of them. A provider known only by its {@code issuer-uri} is
+ *     refused at startup: discovery is not supported yet. Default false.
  */
 @ConfigurationProperties("tokenkeeper")
-public record TokenKeeperProperties(Map<String, Client> clients) {
+public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpringSecurity) {
 
   /** Copies the map; no clients when none are configured. */
   public TokenKeeperProperties {
