@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -24,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A resource server on 127.0.0.1 that checks each Bearer JWT against its issuer's JWK set, with the
- * real clock and no skew allowance, and counts what it saw: answers by {@code X-Via} (which client
+ * A resource server on 127.0.0.1 that checks each Bearer JWT against its issuer's JWK set and its
+ * {@code exp} against the real clock, allowing {@code skew} past it as every resource server allows
+ * some (Spring Security's default is 60 s for tokens of minutes), and counts what it saw: answers by {@code X-Via} (which client
  * kind sent the request) and method, and every distinct token it accepted. {@link #revokeNewest()}
  * is a server-side revocation: the newest accepted token is refused from then on although it has
  * not expired. {@code /api/**}: 200 {@code ok <subject> <body length>} or 401 {@code Bearer
@@ -38,10 +40,12 @@ final class CountingApi implements AutoCloseable {
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
+  private final Duration skew;
   private volatile String newest = "";
 
-  CountingApi(JWKSet keys) {
+  CountingApi(JWKSet keys, Duration skew) {
     this.keys = keys;
+    this.skew = skew;
     try {
       http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
     } catch (IOException e) {
@@ -123,7 +127,7 @@ final class CountingApi implements AutoCloseable {
         return null;
       }
       Instant expiry = jwt.getJWTClaimsSet().getExpirationTime().toInstant();
-      if (!Instant.now().isBefore(expiry)) {
+      if (!Instant.now().isBefore(expiry.plus(skew))) {
         return null;
       }
       if (accepted.add(token)) {
