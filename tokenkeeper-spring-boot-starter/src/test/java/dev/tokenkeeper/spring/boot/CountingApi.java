@@ -42,6 +42,8 @@ final class CountingApi implements AutoCloseable {
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
   private final Duration skew;
   private volatile String newest = "";
+  private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong latestMillisPastExpiry = new java.util.concurrent.atomic.AtomicLong();
 
   CountingApi(JWKSet keys, Duration skew) {
     this.keys = keys;
@@ -88,6 +90,15 @@ final class CountingApi implements AutoCloseable {
     return answers(via, "GET", status) + answers(via, "POST", status);
   }
 
+  /** Refusals by reason ({@code revoked}, {@code expired}), and how late the latest token came. */
+  String refusals() {
+    return refusals + ", latest " + latestMillisPastExpiry.get() + " ms past exp";
+  }
+
+  private void refused(String reason) {
+    refusals.computeIfAbsent(reason, k -> new LongAdder()).increment();
+  }
+
   @Override
   public void close() {
     http.stop(0);
@@ -118,6 +129,7 @@ final class CountingApi implements AutoCloseable {
     }
     String token = authorization.substring("Bearer ".length());
     if (revoked.contains(token)) {
+      refused("revoked");
       return null;
     }
     try {
@@ -127,7 +139,12 @@ final class CountingApi implements AutoCloseable {
         return null;
       }
       Instant expiry = jwt.getJWTClaimsSet().getExpirationTime().toInstant();
-      if (!Instant.now().isBefore(expiry.plus(skew))) {
+      Instant now = Instant.now();
+      if (now.isAfter(expiry)) {
+        latestMillisPastExpiry.accumulateAndGet(Duration.between(expiry, now).toMillis(), Math::max);
+      }
+      if (!now.isBefore(expiry.plus(skew))) {
+        refused("expired");
         return null;
       }
       if (accepted.add(token)) {
