@@ -2,6 +2,7 @@ package dev.tokenkeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenkeeper.SharedTokenStore.RefreshLease;
@@ -91,13 +92,30 @@ class SharedStoreProtocolTest {
 
   @Test
   void threeKeepersManyThreads_thirtyExpiries_exactlyOneEndpointCallEach_zeroReuse() throws Exception {
+    storm(threads, 30, 30);
+  }
+
+  @Test
+  void threeKeepers1000VirtualThreads_tenExpiries_exactlyOneEndpointCallEach_zeroReuse() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 21, "virtual threads need JDK 21+; .ci/run runs this on JDK 25");
+    ExecutorService virtual = (ExecutorService) Executors.class
+        .getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+    try {
+      storm(virtual, 10, 1_000);
+    } finally {
+      virtual.shutdownNow();
+    }
+  }
+
+  /** {@code cycles} times: every keeper's token expires, {@code callers} callers over three keepers. */
+  private void storm(ExecutorService threads, int cycles, int callers) throws Exception {
     List<TokenKeeper> three = List.of(keeper("a"), keeper("b"), keeper("c"));
     int failures = 0;
-    for (int cycle = 1; cycle <= 30; cycle++) {
+    for (int cycle = 1; cycle <= cycles; cycle++) {
       clock.advance(TTL); // every keeper's token expired at once
       CountDownLatch start = new CountDownLatch(1);
       List<Future<AccessToken>> calls = new ArrayList<>();
-      for (int i = 0; i < 30; i++) {
+      for (int i = 0; i < callers; i++) {
         TokenKeeper keeper = three.get(i % 3);
         calls.add(threads.submit(() -> {
           start.await();
