@@ -31,9 +31,10 @@ public class CheckArtifacts {
       "tokenkeeper-core", "dev.tokenkeeper.core",
       "tokenkeeper-testing", "dev.tokenkeeper.testing",
       "tokenkeeper-okhttp", "dev.tokenkeeper.okhttp",
-      "tokenkeeper-httpclient5", "dev.tokenkeeper.httpclient5");
+      "tokenkeeper-httpclient5", "dev.tokenkeeper.httpclient5",
+      "tokenkeeper-redis", "dev.tokenkeeper.redis");
   static final List<String> POMS = List.of("tokenkeeper-parent", "tokenkeeper-bom", "tokenkeeper-core",
-      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5");
+      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5", "tokenkeeper-redis");
   static final String URL = "https://github.com/tokenkeeper/tokenkeeper";
   static final int JAVA_17 = 61;
 
