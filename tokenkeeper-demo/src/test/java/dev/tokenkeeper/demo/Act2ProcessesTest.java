@@ -81,13 +81,16 @@ class Act2ProcessesTest {
         "-cp", System.getProperty("java.class.path"), Demo.class.getName(),
         "--act", "2", "--process-workers", "2", "--setup-seconds", "120"));
     Process demo = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<ProcessHandle> workers = new ArrayList<>();
     try {
       BufferedReader lines = new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
       StringBuilder seen = new StringBuilder();
-      for (String line = lines.readLine(); line != null && !line.contains("up in"); line = lines.readLine()) {
+      // Until the workers run (a live line), past the start where they still wait for "go".
+      for (String line = lines.readLine(); line != null && !line.matches("\\[ *[1-9]\\d*/120 s\\] process 1 .*");
+          line = lines.readLine()) {
         seen.append(line).append('\n');
       }
-      List<ProcessHandle> workers = demo.descendants().toList();
+      workers.addAll(demo.descendants().toList());
       assertThat(workers).as(seen.toString()).hasSizeGreaterThanOrEqualTo(3);
 
       Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(demo.pid())).start();
@@ -97,6 +100,7 @@ class Act2ProcessesTest {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
           assertThat(workers).noneMatch(ProcessHandle::isAlive));
     } finally {
+      workers.forEach(ProcessHandle::destroyForcibly); // survivors of a failed run, not left behind
       demo.descendants().forEach(ProcessHandle::destroyForcibly);
       demo.destroyForcibly();
     }
