@@ -155,6 +155,9 @@ final class Act2 {
       view.update();
       long runMillis = (System.nanoTime() - go) / 1_000_000;
       for (WorkerProcess worker : workers) {
+        worker.send("exit"); // all are done: now they may close their keepers
+      }
+      for (WorkerProcess worker : workers) {
         worker.finish();
       }
       return new SetupResult(setup, options.processWorkers(), tallies, server.sessionAlive(IDENTITY),

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +31,9 @@ import java.util.function.UnaryOperator;
  *       a command line, where {@code ps} shows them). The user signs in only once every process is
  *       ready, so that the tokens are fresh however long the JVMs took to start; and all processes
  *       start their workers at the same moment;
- *   <li>out: {@code tally <counts> <first times>} about 5 times a second, then {@code done ...}
- *       with the final numbers, and it exits.
+ *   <li>out: {@code tally <elapsed> <counts> <first times>} about 5 times a second, then {@code
+ *       done ...} with the final numbers;
+ *   <li>in: {@code exit} once every process is done: it closes its keeper and exits.
  * </ol>
  *
  * When its stdin closes (the demo ended, however it ended), it exits at once: no worker outlives
@@ -71,7 +73,8 @@ final class WorkerMain {
     }
     InstantSource clock = InstantSource.system();
     try (KeeperClient client = new KeeperClient(base, id, id, Act2.IDENTITY, "unused", clock, tuning)) {
-      Thread watchdog = new Thread(() -> exitWhenClosed(in), "demo-worker-stdin");
+      CountDownLatch exit = new CountDownLatch(1);
+      Thread watchdog = new Thread(() -> watchInput(in, exit), "demo-worker-stdin");
       watchdog.setDaemon(true);
       watchdog.start();
       Duration duration = Duration.ofMillis(millis);
@@ -92,6 +95,10 @@ final class WorkerMain {
         }
         out.println("done " + workload.elapsedMillis() + " " + tally(stats));
       }
+      // Keep the keeper open until every process is done: closing it abandons a refresh in
+      // flight, and a rotation the server made but this keeper never saved would make the next
+      // process present a retired refresh token (seen once: reuse detected 0.4 s after the end).
+      exit.await(60, TimeUnit.SECONDS);
     }
     out.flush();
     return 0;
@@ -125,11 +132,16 @@ final class WorkerMain {
     return line;
   }
 
-  /** Reads stdin to its end, then halts the process: the demo that started us is gone. */
-  private static void exitWhenClosed(BufferedReader in) {
+  /**
+   * Reads stdin: {@code exit} opens {@code exit}; at its end, halts the process: the demo that
+   * started us is gone.
+   */
+  private static void watchInput(BufferedReader in, CountDownLatch exit) {
     try {
-      while (in.readLine() != null) {
-        // nothing else is sent after "go"
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.equals("exit")) {
+          exit.countDown();
+        }
       }
     } catch (IOException e) {
       // closed as well
