@@ -8,11 +8,33 @@ import org.jspecify.annotations.Nullable;
  * <em>lease</em>, so that only one of them refreshes at a time, and a way to wait for another
  * holder's write.
  *
- * <p>The protocol a keeper follows on such a store: re-read the store before refreshing and adopt a
- * newer token if there is one; refresh only while holding the lease; write the answer with {@link
- * #compareAndSet} before handing the new token to anyone; release the lease. A keeper that does not
- * get the lease waits for the holder's write with {@link #awaitChange}. {@link FileTokenStore} is
- * the file-based implementation.
+ * <p>The protocol every {@link TokenKeeper} built on such a store follows, with no code of the
+ * application's:
+ *
+ * <ol>
+ *   <li>Before any refresh, re-read the store. A newer token there that serves the purpose (usable;
+ *       fresh, for a refresh ahead of expiry) is adopted: no endpoint call. An ended session there
+ *       ({@link StoredTokens#sessionEnded()}) ends this keeper's session too.
+ *   <li>Take the lease ({@link #tryLease}, ttl = the keeper's attempt timeout). If another holder
+ *       has it, wait for its write ({@link #awaitChange}, in slices of 200 ms, looking at the lease
+ *       again after each), then go back to 1. Never send a copy of the refresh token that another
+ *       holder may be rotating. After the ttl plus one slice the attempt fails as a temporary
+ *       failure, retried with backoff.
+ *   <li>With the lease: read again (the previous holder may have written just before it let go);
+ *       if still needed and the lease {@linkplain RefreshLease#isHeld() is still held}, call the
+ *       endpoint with the store's refresh token, write the answer with {@link #compareAndSet}
+ *       <em>before</em> handing the new token to anyone, release the lease. An answer that arrives
+ *       after the lease lapsed is written only if the version is unchanged.
+ *   <li>A refused refresh token and a sign-out are written as an ended session; a sign-in in any
+ *       keeper writes a new session, which the others adopt (a keeper whose session ended re-reads
+ *       the store at most once a second when called).
+ * </ol>
+ *
+ * <p>What no protocol can prevent: a process killed after the server rotated the refresh token and
+ * before its write loses that rotation; the next holder presents the previous refresh token, which
+ * servers with a reuse grace window forgive and others answer by revoking the session.
+ *
+ * <p>{@link FileTokenStore} is the implementation for processes on one machine.
  *
  * <p>Implementations must be thread-safe.
  */

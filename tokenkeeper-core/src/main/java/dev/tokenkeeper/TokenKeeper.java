@@ -49,7 +49,7 @@ import org.jspecify.annotations.Nullable;
  * and the keeper keeps retrying with a long capped backoff: a service recovers by itself once the
  * credentials are accepted again. When a user's refresh token or grant is refused ({@code
  * invalid_grant}), the keeper re-reads its {@link TokenStore} (another process may have rotated the
- * refresh token), then ends the session: every waiter gets {@link
+ * refresh token), then ends the session, and records that in the store: every waiter gets {@link
  * ReauthenticationRequiredException}, the listener hears {@link TokenListener#onSessionExpired}
  * once, and no endpoint call is made until {@link #signIn}. {@link TokenException#failure()} tells
  * all of these apart. <b>Background refresh failures are logged and reported to the listener, never
@@ -281,7 +281,14 @@ public final class TokenKeeper implements AutoCloseable {
       return this;
     }
 
-    /** Where tokens are kept (default {@link TokenStore#inMemory()}); loaded when the keeper is built. */
+    /**
+     * Where tokens are kept (default {@link TokenStore#inMemory()}); loaded when the keeper is built.
+     * On a {@link SharedTokenStore} such as {@link FileTokenStore}, the keeper coordinates its
+     * refreshes with every other keeper of the same identity, in this process or others: it re-reads
+     * the store before refreshing, refreshes only while holding the store's refresh lease, and saves
+     * before handing a new token out (see {@link SharedTokenStore}). Give each keeper its own store
+     * object; sharing one {@link TokenStore#inMemory()} between keepers does not coordinate them.
+     */
     public Builder store(TokenStore store) {
       this.store = Objects.requireNonNull(store, "store");
       return this;

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * overwrite each other. The keeper saves a rotated refresh token here <em>before</em> it hands the
  * new access token to anyone, so a crash can lose an access token but never the only valid refresh
  * token. When the endpoint refuses a refresh token, the keeper re-reads the store first: another
- * process may have rotated it.
+ * process may have rotated it. To let several keepers share one identity safely (one refresh at a
+ * time, never a reused rotating refresh token), use a {@link SharedTokenStore}.
  *
  * <p>Implementations must be thread-safe. {@link #inMemory()} is the default.
  */

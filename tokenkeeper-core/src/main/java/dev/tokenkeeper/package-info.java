@@ -9,6 +9,12 @@
  * token endpoints, {@link dev.tokenkeeper.JsonTokenEndpoint} for custom JSON login/refresh APIs, or
  * a lambda.
  *
+ * <p>Tokens live in a {@link dev.tokenkeeper.TokenStore}: in memory by default, or in a {@link
+ * dev.tokenkeeper.FileTokenStore} to survive restarts. Keepers in several processes (or several in
+ * one) that act as one identity share a {@link dev.tokenkeeper.SharedTokenStore}; the keeper then
+ * follows the shared-state protocol described there, so that a rotating refresh token is only ever
+ * used by one of them, once.
+ *
  * <p>Everything in {@code dev.tokenkeeper.internal} is implementation and may change without notice.
  */
 @NullMarked

@@ -6,6 +6,8 @@ import dev.tokenkeeper.ReauthenticationRequiredException;
 import dev.tokenkeeper.ReauthenticationRequiredException.Reason;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.Scheduler;
+import dev.tokenkeeper.SharedTokenStore;
+import dev.tokenkeeper.SharedTokenStore.RefreshLease;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenEndpointException;
 import dev.tokenkeeper.TokenFailure;
@@ -32,6 +34,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
@@ -48,10 +51,22 @@ import org.jspecify.annotations.Nullable;
  * answer, its attempt deadline, a sign-in, a sign-out or close. An answer that loses that race is a
  * <em>late answer</em>: it is still saved when nothing newer arrived since its attempt started,
  * because with rotation it may carry the only live refresh token.
+ *
+ * <p>On a {@link SharedTokenStore} (other keepers, in this process or others, share the identity)
+ * a refresh follows the shared-state protocol of {@link #sharedFetch}: re-read the store and adopt
+ * a newer token; call the endpoint only while holding the store's refresh lease, with the store's
+ * refresh token; save before handing out. The hot path is the same on every store.
  */
 public final class Engine {
   static final System.Logger LOG = System.getLogger("dev.tokenkeeper.TokenKeeper");
   private static final int RECENT_REFRESHES = 4;
+  /**
+   * While another keeper holds the shared store's refresh lease, how long one wait for its write
+   * lasts before this keeper looks at the lease again (a holder that died frees it at once).
+   */
+  private static final long LEASE_POLL_MILLIS = 200;
+  /** How often a keeper whose session ended re-reads a shared store for a sign-in elsewhere. */
+  private static final long ENDED_RECHECK_MILLIS = 1_000;
 
   private final KeeperConfig config;
   private final InstantSource clock;
@@ -69,6 +84,10 @@ public final class Engine {
   private final Level eventLevel;
 
   private final AtomicReference<Snapshot> current;
+  /** The store when other keepers may share it (the protocol applies), else {@code null}. */
+  private final @Nullable SharedTokenStore shared;
+  /** When a caller of an ended session may next re-read the shared store; see {@link #recheckEnded}. */
+  private final AtomicLong nextEndedRecheck = new AtomicLong(Long.MIN_VALUE);
   private final AtomicReference<@Nullable Flight> inFlight = new AtomicReference<>();
   private volatile Backoff backoff = Backoff.NONE;
   private volatile @Nullable Duration skew;
@@ -134,6 +153,7 @@ public final class Engine {
     this.listener = config.listener();
     this.endpoint = config.source().toString();
     this.eventLevel = listener == TokenListener.NONE ? Level.WARNING : Level.DEBUG;
+    this.shared = config.store() instanceof SharedTokenStore ? (SharedTokenStore) config.store() : null;
     StoredTokens stored = config.store().load();
     this.current = new AtomicReference<>(snapshotOf(stored, 0));
   }
@@ -193,10 +213,31 @@ public final class Engine {
       }
       return s.token;
     }
-    if (s.ended != null) {
+    if (s.ended != null && !endedRecheckDue(now)) {
       throw s.endException();
     }
     return null;
+  }
+
+  /** Whether {@link #recheckEnded} may let a caller through now; takes nothing. */
+  private boolean endedRecheckDue(long now) {
+    return shared != null && (inFlight.get() != null || now >= nextEndedRecheck.get());
+  }
+
+  /**
+   * On a shared store, an ended session may have been restarted by a sign-in in another keeper: a
+   * caller may re-read the store (through a flight) at most once per {@link #ENDED_RECHECK_MILLIS},
+   * or join the flight doing it. Elsewhere an ended session stays ended until a sign-in here.
+   */
+  private boolean recheckEnded(long now) {
+    if (shared == null) {
+      return false;
+    }
+    if (inFlight.get() != null) {
+      return true;
+    }
+    long due = nextEndedRecheck.get();
+    return now >= due && nextEndedRecheck.compareAndSet(due, Durations.plus(now, ENDED_RECHECK_MILLIS));
   }
 
   // ----------------------------------------------------------------------------------- waiting
@@ -250,7 +291,7 @@ public final class Engine {
       waiter.complete(s.token);
       return;
     }
-    if (s.ended != null) {
+    if (s.ended != null && !recheckEnded(now)) {
       waiter.completeExceptionally(s.endException());
       return;
     }
@@ -384,6 +425,8 @@ public final class Engine {
         complete(flight, base); // a sign-in (or another writer) supplied a usable token meanwhile
       } else if (base.closed) {
         fail(flight, closedException());
+      } else if (shared != null) {
+        sharedFetch(flight, shared); // reads the store first: the session may have moved on there
       } else if (base.ended != null) {
         fail(flight, base.endException());
       } else {
@@ -398,6 +441,108 @@ public final class Engine {
       }
       if (t instanceof Error) {
         throw (Error) t;
+      }
+    }
+  }
+
+  /**
+   * The shared-state protocol: one refresh at a time across every keeper of the store, and never
+   * with a refresh token another keeper may be rotating.
+   *
+   * <ol>
+   *   <li>Re-read the store. A newer version is adopted; if it holds what the flight needs (a
+   *       usable token, or a fresh one for a proactive refresh), no endpoint call. An ended session
+   *       there ends this one.
+   *   <li>Take the refresh lease. If another keeper holds it, wait for its write ({@link
+   *       SharedTokenStore#awaitChange}) in short slices, looking at the lease again after each (a
+   *       holder that died frees it), and go back to 1. After the lease's ttl plus one slice of
+   *       waiting, the attempt fails as a temporary failure: callers get a typed error within their
+   *       deadlines, and the next attempt follows the usual backoff.
+   *   <li>With the lease, read the store again (the previous holder may have written just before
+   *       releasing); if still needed, check the lease is still held and call the endpoint with the
+   *       store's refresh token. The answer is saved with compare-and-set before anyone gets it
+   *       ({@link #fetched}), then the lease is released. An answer that arrives after the lease
+   *       lapsed is still saved when the store version is unchanged: it holds the newest refresh
+   *       token.
+   * </ol>
+   *
+   * <p>A terminal refusal is saved as an ended session ({@link #endSession}).
+   */
+  private void sharedFetch(Flight flight, SharedTokenStore store) throws Exception {
+    long leaseTtl = Math.max(1, Durations.millis(config.attemptTimeout()));
+    long started = clock.millis();
+    long waitUntil = Durations.plus(started, Durations.plus(leaseTtl, LEASE_POLL_MILLIS));
+    while (!flight.settled.get()) {
+      StoredTokens seen = store.load();
+      Snapshot base = adopt(seen);
+      if (settledFromStore(flight, base)) {
+        return;
+      }
+      RefreshLease lease = store.tryLease(Duration.ofMillis(leaseTtl));
+      if (lease == null) {
+        long now = clock.millis();
+        if (now >= waitUntil) {
+          temporaryFailure(flight, new Failures.LeaseUnavailableException("another keeper sharing "
+              + "the token store held its refresh lease for over " + (now - started) + " ms"), started);
+          return;
+        }
+        store.awaitChange(seen.version(), Duration.ofMillis(Math.min(LEASE_POLL_MILLIS, waitUntil - now)));
+        continue;
+      }
+      try {
+        base = adopt(store.load());
+        if (settledFromStore(flight, base)) {
+          return;
+        }
+        if (!lease.isHeld() || flight.settled.get()) {
+          continue; // lapsed (a long pause) before the request left: another may be refreshing now
+        }
+        fetch(flight, base, true);
+        return;
+      } finally {
+        lease.release();
+      }
+    }
+  }
+
+  /**
+   * Settles the flight from what the store holds, if it can be: a token the flight may deliver, or
+   * an ended session. Returns {@code false} when the endpoint must be called.
+   */
+  private boolean settledFromStore(Flight flight, Snapshot s) {
+    long now = clock.millis();
+    if (s.closed) {
+      fail(flight, closedException());
+      return true;
+    }
+    if (s.ended != null) {
+      fail(flight, s.endException());
+      return true;
+    }
+    if (s.usableAt(now) && !s.rejected
+        && (flight.reason != TokenRequest.Reason.PROACTIVE || now < s.staleAt)) {
+      complete(flight, s);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Publishes {@code stored} if it is newer than what this keeper holds (another keeper wrote it),
+   * keeping the session number; returns the current snapshot either way.
+   */
+  private Snapshot adopt(StoredTokens stored) {
+    for (;;) {
+      Snapshot now = current.get();
+      if (now.closed || stored.version() <= now.storeVersion) {
+        return now;
+      }
+      Snapshot theirs = snapshotOf(stored, now.session);
+      if (current.compareAndSet(now, theirs)) {
+        LOG.log(Level.DEBUG, () -> config.name() + ": adopted store version " + stored.version()
+            + " written by another keeper" + (stored.sessionEnded() != null
+                ? " (session ended: " + stored.sessionEnded() + ")" : ""));
+        return theirs;
       }
     }
   }
@@ -608,6 +753,9 @@ public final class Engine {
       release(flight, current.get());
       return;
     }
+    // Recorded in the store, so that keepers sharing it (and this one after a restart) stop at
+    // once instead of each spending an endpoint call on the dead refresh token.
+    recordEnded(base, Reason.CREDENTIALS_REJECTED);
     LOG.log(eventLevel, config.name() + ": session expired (" + endpoint + "): " + cause.getMessage());
     releaseFailed(flight, ended.endException());
     notify(l -> l.onSessionExpired(new TokenListener.SessionExpired(cause.getMessage())));
@@ -699,6 +847,21 @@ public final class Engine {
       }
     }
     return active(token, refresh, expected, base.session, laterFrom);
+  }
+
+  /**
+   * Writes the end of the session over the version {@code base} was loaded as. If the store moved
+   * on meanwhile (another keeper wrote), nothing is written: a keeper that adopts that version
+   * decides for itself.
+   */
+  private void recordEnded(Snapshot base, Reason reason) {
+    try {
+      StoredTokens was = new StoredTokens(base.storeVersion, base.token, null, null);
+      config.store().compareAndSet(base.storeVersion, was.ended(reason));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, config.name() + ": could not record the end of the session in the"
+          + " token store (" + e.getClass().getName() + ")");
+    }
   }
 
   /** Replaces the current snapshot unless a sign-in, sign-out or close happened since {@code base}. */
@@ -840,7 +1003,7 @@ public final class Engine {
     if (flight != null) {
       fail(flight, ReauthenticationRequiredException.of(Reason.SIGNED_OUT, null));
     }
-    write(null, null);
+    writeSignedOut();
     LOG.log(Level.DEBUG, () -> config.name() + ": signed out");
     return before.refreshToken;
   }
@@ -852,6 +1015,17 @@ public final class Engine {
   private void revokeIfSignedOut(@Nullable RefreshToken rotated) {
     if (rotated != null && current.get().ended == Reason.SIGNED_OUT) {
       revoke(rotated).exceptionally(e -> null);
+    }
+  }
+
+  /** Clears the store, recording the sign-out for the keepers that share it. */
+  private void writeSignedOut() {
+    TokenStore store = config.store();
+    for (;;) {
+      StoredTokens latest = store.load();
+      if (store.compareAndSet(latest.version(), latest.ended(Reason.SIGNED_OUT))) {
+        return;
+      }
     }
   }
 
@@ -958,12 +1132,15 @@ public final class Engine {
 
   private Snapshot snapshotOf(StoredTokens stored, long session) {
     AccessToken token = stored.accessToken();
+    Snapshot s;
     if (token == null) {
-      return Snapshot.active(null, stored.refreshToken(), null, stored.version(), session);
+      s = Snapshot.active(null, stored.refreshToken(), null, stored.version(), session);
+    } else {
+      s = active(token, stored.refreshToken(), stored.version(), session, Long.MIN_VALUE);
+      // The store does not know that a server rejected this token; we do.
+      s = token.equals(lastRejected) ? s.markRejected() : s;
     }
-    Snapshot s = active(token, stored.refreshToken(), stored.version(), session, Long.MIN_VALUE);
-    // The store does not know that a server rejected this token; we do.
-    return token.equals(lastRejected) ? s.markRejected() : s;
+    return stored.sessionEnded() == null ? s : s.end(stored.sessionEnded(), null);
   }
 
   private TokenKeeperClosedException closedException() {

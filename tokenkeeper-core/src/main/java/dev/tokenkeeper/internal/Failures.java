@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal;
 
 import dev.tokenkeeper.TokenEndpointException;
 import dev.tokenkeeper.TokenException;
+import dev.tokenkeeper.TokenStoreException;
 
 /** Describes failures for logs and messages without leaking secrets. */
 public final class Failures {
@@ -14,7 +15,7 @@ public final class Failures {
    */
   public static String describe(Throwable cause) {
     if (cause instanceof TokenEndpointException || cause instanceof TokenException
-        || cause instanceof OwnMessage) {
+        || cause instanceof TokenStoreException || cause instanceof OwnMessage) {
       return cause.getMessage();
     }
     return cause.getClass().getName();
@@ -39,6 +40,19 @@ public final class Failures {
     private static final long serialVersionUID = 1L;
 
     public EndpointTimeoutException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Another keeper sharing the token store held the refresh lease longer than its ttl: this keeper
+   * did not refresh (that could burn a refresh token the holder is rotating) and will try again.
+   */
+  public static final class LeaseUnavailableException extends java.util.concurrent.TimeoutException
+      implements OwnMessage {
+    private static final long serialVersionUID = 1L;
+
+    public LeaseUnavailableException(String message) {
       super(message);
     }
   }

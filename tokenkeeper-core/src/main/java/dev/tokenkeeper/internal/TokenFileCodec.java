@@ -14,6 +14,7 @@ import com.nimbusds.jose.crypto.PasswordBasedDecrypter;
 import com.nimbusds.jose.crypto.PasswordBasedEncrypter;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.ReauthenticationRequiredException;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenStoreException;
@@ -195,6 +196,9 @@ public final class TokenFileCodec {
     if (refresh != null) {
       out.put("refreshToken", refresh.value());
     }
+    if (tokens.sessionEnded() != null) {
+      out.put("sessionEnded", tokens.sessionEnded().name()); // absent while the session is active
+    }
     return out;
   }
 
@@ -221,7 +225,9 @@ public final class TokenFileCodec {
             scopes == null ? Set.of() : new HashSet<>(scopes));
       }
       String refresh = JSONObjectUtils.getString(json, "refreshToken");
-      return new StoredTokens(version, access, refresh == null ? null : new RefreshToken(refresh));
+      String ended = JSONObjectUtils.getString(json, "sessionEnded");
+      return new StoredTokens(version, access, refresh == null ? null : new RefreshToken(refresh),
+          ended == null ? null : ReauthenticationRequiredException.Reason.valueOf(ended));
     } catch (ParseException | DateTimeParseException | IllegalArgumentException
         | NullPointerException e) {
       // The messages of these may quote a value, so they are not passed on: a token could be in it.
