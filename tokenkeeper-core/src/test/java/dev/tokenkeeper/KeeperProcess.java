@@ -1,7 +1,6 @@
 package dev.tokenkeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -44,7 +43,8 @@ final class KeeperProcess implements AutoCloseable {
   private final Path err;
   private final Writer in;
   private final List<Line> lines = new CopyOnWriteArrayList<>();
-  private volatile boolean killed;
+  private final Object arrived = new Object();
+  private boolean ended; // guarded by arrived: stdout reached its end
 
   /**
    * Starts {@code java SharedKeeperChild} at once, without waiting for it: several children start
@@ -68,9 +68,16 @@ final class KeeperProcess implements AutoCloseable {
       try (out) {
         for (String line; (line = out.readLine()) != null; ) {
           lines.add(new Line(System.nanoTime(), line));
+          synchronized (arrived) {
+            arrived.notifyAll();
+          }
         }
       } catch (IOException e) {
         // the child was killed: its stdout ends here
+      }
+      synchronized (arrived) {
+        ended = true;
+        arrived.notifyAll();
       }
     }, "stdout of " + name);
     reader.setDaemon(true);
@@ -82,8 +89,7 @@ final class KeeperProcess implements AutoCloseable {
   }
 
   void awaitReady(Duration timeout) {
-    await("%s ready".formatted(name)).atMost(timeout).pollInterval(Duration.ofMillis(20))
-        .until(() -> isReady() || died());
+    awaitLine(0, line -> line.equals("ready"), timeout);
   }
 
   /** Sends a command and waits for the first line after it that matches {@code answer}. */
@@ -102,19 +108,32 @@ final class KeeperProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until a line from index {@code from} on matches, woken by each line that arrives.
+   *
+   * @throws AssertionError with the child's transcript on timeout or if it died by itself
+   */
   Line awaitLine(int from, Predicate<String> matches, Duration timeout) {
-    return await("a line of %s".formatted(name)).atMost(timeout).pollInterval(Duration.ofMillis(20))
-        .until(() -> find(from, matches) != null || died() ? find(from, matches) : null,
-            line -> line != null);
-  }
-
-  /** Throws with the transcript if the child died by itself (a kill by the test is no death). */
-  private boolean died() {
-    if (!process.isAlive() && !killed) {
-      throw new IllegalStateException(name + " died (exit " + process.exitValue() + ")\n"
-          + transcript());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (arrived) {
+      while (true) {
+        Line line = find(from, matches);
+        if (line != null) {
+          return line;
+        }
+        long left = deadline - System.nanoTime();
+        if (ended || left <= 0) {
+          throw new AssertionError((ended ? name + " ended" : "no answer from " + name + " within "
+              + timeout) + "\n" + transcript());
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(arrived, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError("interrupted waiting for " + name, e);
+        }
+      }
     }
-    return false;
   }
 
   /** The first line from index {@code from} on that matches, or null. */
@@ -166,7 +185,6 @@ final class KeeperProcess implements AutoCloseable {
 
   /** SIGKILL on Linux and macOS; returns once the process is gone. */
   void kill9() throws InterruptedException {
-    killed = true;
     process.destroyForcibly();
     assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s died", name).isTrue();
   }
