@@ -152,6 +152,31 @@ class SharedStoreProtocolTest {
   }
 
   @Test
+  void callersWaitingOnAProactiveRefresh_getANewerUsableToken_evenIfTheKeepersWindowCallsItStale()
+      throws Exception {
+    TokenKeeper a = keeper("a");
+    FileTokenStore other = store();
+    RefreshLease lease = other.tryLease(Duration.ofMinutes(1)); // held by the other keeper throughout
+    assertThat(lease).isNotNull();
+    clock.advance(TTL.multipliedBy(9).dividedBy(10)); // stale, not expired
+    a.token(); // served; the background (proactive) refresh waits for the lease
+    clock.advance(TTL.dividedBy(5)); // now expired: a caller joins the proactive refresh
+    CompletableFuture<AccessToken> waiting = a.tokenAsync(Duration.ofMinutes(1));
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !waiting.isDone());
+    // The other keeper saves a token that is usable but stale on arrival by this keeper's window
+    // (6 s tokens, 5 s leeway), and keeps the lease (it may refresh again at once, as a busy
+    // process with a slow endpoint does). Seen in the demo: callers hung behind the proactive
+    // refresh, which waited for a fresh token while newer usable ones kept arriving.
+    StoredTokens before = other.load();
+    AccessToken theirs = new AccessToken(server.mintAccessToken("alice", TTL), "Bearer",
+        clock.instant(), clock.instant().plusSeconds(6), Set.of());
+    assertThat(other.compareAndSet(before.version(), before.next(theirs, before.refreshToken()))).isTrue();
+    assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(theirs);
+    assertThat(server.tokenRequests()).isZero();
+    lease.release();
+  }
+
+  @Test
   void aRefusedRefreshTokenEndsTheSessionInEveryKeeper_withOneEndpointCall() {
     TokenKeeper a = keeper("a");
     TokenKeeper b = keeper("b");

@@ -120,10 +120,13 @@ public final class Engine {
     final AtomicBoolean settled = new AtomicBoolean();
     final TokenRequest.Reason reason;
     final long session;
+    /** The store version of the tokens this flight set out to replace. */
+    final long baseVersion;
 
-    Flight(TokenRequest.Reason reason, long session) {
+    Flight(TokenRequest.Reason reason, long session, long baseVersion) {
       this.reason = reason;
       this.session = session;
+      this.baseVersion = baseVersion;
     }
   }
 
@@ -360,7 +363,7 @@ public final class Engine {
 
   /** Starts a refresh, or returns the one in flight. */
   private Flight startFlight(Snapshot base, TokenRequest.Reason reason, long delayMillis) {
-    Flight mine = new Flight(reason, base.session);
+    Flight mine = new Flight(reason, base.session, base.storeVersion);
     while (!inFlight.compareAndSet(null, mine)) {
       Flight other = inFlight.get();
       if (other != null) {
@@ -519,8 +522,12 @@ public final class Engine {
       fail(flight, s.endException());
       return true;
     }
-    if (s.usableAt(now) && !s.rejected
-        && (flight.reason != TokenRequest.Reason.PROACTIVE || now < s.staleAt)) {
+    // A proactive refresh is satisfied by a fresh token, or by any usable token newer than the one
+    // it set out to replace: another keeper has just refreshed, and callers may be waiting on this
+    // flight (their token expired meanwhile). Refreshing again right after it would only spend a
+    // call (and a rotation) on a token that this keeper's own window already calls stale.
+    if (s.usableAt(now) && !s.rejected && (flight.reason != TokenRequest.Reason.PROACTIVE
+        || now < s.staleAt || s.storeVersion > flight.baseVersion)) {
       complete(flight, s);
       return true;
     }
@@ -1149,7 +1156,12 @@ public final class Engine {
     if (token == null) {
       s = Snapshot.active(null, stored.refreshToken(), null, stored.version(), session);
     } else {
-      s = active(token, stored.refreshToken(), stored.version(), session, Long.MIN_VALUE);
+      // As after our own refresh, no refresh starts before a later expiry can be had: servers stamp
+      // whole seconds, and the writer's send time is the earliest the token can have been issued.
+      // (A keeper adopting a token another just obtained would otherwise refresh it at once
+      // whenever its own window calls a short-lived token stale on arrival.)
+      long laterFrom = Durations.plus(token.obtainedAt().toEpochMilli(), 1_000);
+      s = active(token, stored.refreshToken(), stored.version(), session, laterFrom);
       // The store does not know that a server rejected this token; we do.
       s = token.equals(lastRejected) ? s.markRejected() : s;
     }

@@ -46,7 +46,8 @@ final class Act2 {
   /** How the processes keep their tokens. */
   enum Setup {
     MEMORY("memory", "in memory", "each process keeps its tokens in memory"),
-    FILE("file", "shared file", "the processes share a FileTokenStore (temporary directory)");
+    FILE("file", "shared file", "the processes share a FileTokenStore (temporary directory)"),
+    REDIS("redis", "shared Redis", "the processes share a RedisTokenStore (--redis)");
 
     final String id;
     final String title;
@@ -83,7 +84,7 @@ final class Act2 {
   static List<SetupResult> run(DemoOptions options, PrintStream out, boolean terminal, int width,
       ChildProcesses children) throws IOException, InterruptedException {
     List<SetupResult> results = new ArrayList<>();
-    Setup[] setups = Setup.values();
+    Setup[] setups = options.redis() == null ? new Setup[] {Setup.MEMORY, Setup.FILE} : Setup.values();
     for (int i = 0; i < setups.length; i++) {
       Text.wrap(String.format(Locale.ROOT, "Act 2, setup %d of %d: %d processes, one user; %s.",
           i + 1, setups.length, options.processes(), setups[i].description), width - 1, "", "  ")
@@ -101,10 +102,14 @@ final class Act2 {
     try (DemoServer server = DemoServer.newBuilder().accessTokenTtl(options.ttl())
         .user(IDENTITY, PASSWORD).start()) {
       Path storeDir = temp.resolve("tokens");
+      // Where the shared tokens are: a directory, or a Redis URI and a key prefix of this run only.
+      String store = setup == Setup.REDIS
+          ? options.redis() + " " + SharedStores.redisPrefix(temp.getFileName().toString())
+          : storeDir.toString();
       long starting = System.nanoTime();
       for (int p = 1; p <= options.processes(); p++) {
         workers.add(WorkerProcess.start(setup, server.baseUri(), "p" + p,
-            options.processWorkers(), storeDir, temp.resolve("p" + p + ".log"), children));
+            options.processWorkers(), store, temp.resolve("p" + p + ".log"), children));
       }
       out.print(Text.fit(String.format(Locale.ROOT, "Starting %d JVMs (this jar, worker mode)... ",
           workers.size()), width - 10));
@@ -117,10 +122,11 @@ final class Act2 {
       // One sign-in for the user, now that every process is ready: the tokens are fresh at the start.
       Tokens login = DemoHttp.logIn(DemoHttp.newClient(), server.baseUri(), "login", IDENTITY, PASSWORD);
       String tokens = "";
-      if (setup == Setup.FILE) {
+      if (setup != Setup.MEMORY) {
         // Saved where every process looks; nobody hands them to the processes.
-        try (TokenKeeper seed = KeeperClient.newKeeper(server.baseUri(), "login")
-            .store(FileTokenStore.directory(storeDir).identity(IDENTITY)).build()) {
+        try (SharedStores.Opened shared = SharedStores.open(setup, store);
+            TokenKeeper seed = KeeperClient.newKeeper(server.baseUri(), "login")
+                .store(shared.store()).build()) {
           seed.signIn(TokenResponse.bearer(login.accessToken()).withRefreshToken(login.refreshToken()));
         }
       } else {
@@ -165,6 +171,9 @@ final class Act2 {
     } finally {
       workers.forEach(WorkerProcess::closeInput);
       children.stopAll();
+      if (setup == Setup.REDIS) {
+        SharedStores.deleteRedisKeys(options.redis(), SharedStores.redisPrefix(temp.getFileName().toString()));
+      }
       deleteTree(temp);
     }
   }

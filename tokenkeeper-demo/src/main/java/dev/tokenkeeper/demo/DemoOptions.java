@@ -1,5 +1,7 @@
 package dev.tokenkeeper.demo;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -18,22 +20,25 @@ import org.jspecify.annotations.Nullable;
  * @param processWorkers concurrent workers per process in act 2
  * @param setupSeconds how long each of act 2's setups runs
  * @param width {@code --width}, or null to ask the environment
+ * @param redis {@code --redis}: act 2 also runs its processes on this Redis, or null
  */
 record DemoOptions(int workers, int seconds, int ttlSeconds, List<String> clients, boolean help,
-    List<Integer> acts, int processes, int processWorkers, int setupSeconds, @Nullable Integer width) {
+    List<Integer> acts, int processes, int processWorkers, int setupSeconds, @Nullable Integer width,
+    @Nullable URI redis) {
   static final List<String> ALL_CLIENTS = List.of("none", "naive", "keeper");
   private static final List<String> OPTIONS = List.of("--workers", "--seconds", "--ttl", "--client",
-      "--act", "--processes", "--process-workers", "--setup-seconds", "--width");
+      "--act", "--processes", "--process-workers", "--setup-seconds", "--width", "--redis");
 
   static final String USAGE = String.join("\n",
       "Usage: java -jar tokenkeeper-demo.jar [--act A] [--workers N] [--seconds S] [--ttl S]",
       "         [--client C] [--processes P] [--process-workers N] [--setup-seconds S]",
-      "         [--width W] [--help]",
+      "         [--width W] [--redis URI] [--help]",
       "",
       "Starts an API with short-lived JWT access tokens and rotating refresh tokens on loopback.",
       "Act 1 runs three clients against it side by side: one that never refreshes, the naive",
       "refresh recipe, and Tokenkeeper. Act 2 starts several JVM processes that share one user's",
-      "session: first each keeping its tokens in memory, then sharing a FileTokenStore.",
+      "session: first each keeping its tokens in memory, then sharing a FileTokenStore (and,",
+      "with --redis, a RedisTokenStore).",
       "",
       "  --act A              1, 2 or all (default all: act 1, then act 2)",
       "  --workers N          act 1's concurrent workers per client, 1 to 500 (default 50)",
@@ -44,6 +49,8 @@ record DemoOptions(int workers, int seconds, int ttlSeconds, List<String> client
       "  --process-workers N  act 2's concurrent workers per process, 1 to 200 (default 10)",
       "  --setup-seconds S    how long each act 2 setup runs, 2 to 3600 (default 8)",
       "  --width W            columns, 40 to 1000 (default: COLUMNS, else the terminal's, else 80)",
+      "  --redis URI          act 2 also shares one RedisTokenStore, on this Redis (redis://host:port;",
+      "                       keys under tokenkeeper-demo:, removed afterwards)",
       "  --help               show this help",
       "",
       "Exit status: 0 when every Tokenkeeper setup had no failed request (act 1's Tokenkeeper",
@@ -57,7 +64,7 @@ record DemoOptions(int workers, int seconds, int ttlSeconds, List<String> client
 
   /** The options with every default: both acts, all clients. */
   static DemoOptions defaults() {
-    return new DemoOptions(50, 15, 3, ALL_CLIENTS, false, List.of(1, 2), 3, 10, 8, null);
+    return new DemoOptions(50, 15, 3, ALL_CLIENTS, false, List.of(1, 2), 3, 10, 8, null, null);
   }
 
   Duration setupDuration() {
@@ -98,10 +105,11 @@ record DemoOptions(int workers, int seconds, int ttlSeconds, List<String> client
     int processWorkers = d.processWorkers;
     int setupSeconds = d.setupSeconds;
     Integer width = null;
+    URI redis = null;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
-        return new DemoOptions(workers, seconds, ttl, clients, true, acts, processes, processWorkers, setupSeconds, width);
+        return new DemoOptions(workers, seconds, ttl, clients, true, acts, processes, processWorkers, setupSeconds, width, redis);
       }
       if (!arg.startsWith("-")) {
         throw new UsageException("unexpected argument '" + arg + "'");
@@ -145,12 +153,27 @@ record DemoOptions(int workers, int seconds, int ttlSeconds, List<String> client
         case "--width":
           width = number(name, value, TerminalWidth.MIN, TerminalWidth.MAX);
           break;
+        case "--redis":
+          redis = redis(value);
+          break;
         default:
           clients = clients(value);
           break;
       }
     }
-    return new DemoOptions(workers, seconds, ttl, clients, false, acts, processes, processWorkers, setupSeconds, width);
+    return new DemoOptions(workers, seconds, ttl, clients, false, acts, processes, processWorkers, setupSeconds, width, redis);
+  }
+
+  private static URI redis(String value) throws UsageException {
+    try {
+      URI uri = new URI(value.trim());
+      if (("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme())) && uri.getHost() != null) {
+        return uri;
+      }
+    } catch (URISyntaxException e) {
+      // reported below
+    }
+    throw new UsageException("--redis must be redis://host:port or rediss://host:port");
   }
 
   private static int number(String option, String value, int min, int max) throws UsageException {

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.demo;
 
 import dev.tokenkeeper.FileTokenStore;
+import dev.tokenkeeper.TokenStore;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenResponse;
 import java.io.BufferedReader;
@@ -47,17 +48,18 @@ final class WorkerMain {
   /** Runs the worker; returns its exit status. */
   static int run(List<String> args, PrintStream out)
       throws IOException, InterruptedException, ClassNotFoundException {
-    if (args.size() != 5) {
-      throw new IllegalArgumentException("usage: --worker <memory|file> <base URI> <id> <workers> <store dir>");
+    if (args.size() < 5) {
+      throw new IllegalArgumentException("usage: --worker <memory|file|redis> <base URI> <id> <workers>"
+          + " <store dir | redis URI and key prefix>");
     }
     String setup = args.get(0);
     URI base = URI.create(args.get(1));
     String id = args.get(2);
     int workers = Integer.parseInt(args.get(3));
-    Path storeDir = Path.of(args.get(4));
+    String store = String.join(" ", args.subList(4, args.size()));
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 
-    if (!setup.equals("memory") && !setup.equals("file")) {
+    if (!setup.equals("memory") && !setup.equals("file") && !setup.equals("redis")) {
       throw new IllegalArgumentException("no setup named " + setup);
     }
     warmUp(base, id);
@@ -65,14 +67,18 @@ final class WorkerMain {
     String[] go = expect(in, "go").split(" ");
     long millis = Long.parseLong(go[1]);
     UnaryOperator<TokenKeeper.Builder> tuning;
+    SharedStores.Opened shared = null;
     if (setup.equals("memory")) {
       TokenResponse login = TokenResponse.bearer(go[2]).withRefreshToken(go[3]);
       tuning = keeper -> keeper.initialTokens(login); // in this process's memory only
     } else {
-      tuning = keeper -> keeper.store(FileTokenStore.directory(storeDir).identity(Act2.IDENTITY));
+      shared = SharedStores.open(setup.equals("redis") ? Act2.Setup.REDIS : Act2.Setup.FILE, store);
+      TokenStore opened = shared.store();
+      tuning = keeper -> keeper.store(opened);
     }
     InstantSource clock = InstantSource.system();
-    try (KeeperClient client = new KeeperClient(base, id, id, Act2.IDENTITY, "unused", clock, tuning)) {
+    try (SharedStores.Opened closedLast = shared;
+        KeeperClient client = new KeeperClient(base, id, id, Act2.IDENTITY, "unused", clock, tuning)) {
       CountDownLatch exit = new CountDownLatch(1);
       Thread watchdog = new Thread(() -> watchInput(in, exit), "demo-worker-stdin");
       watchdog.setDaemon(true);

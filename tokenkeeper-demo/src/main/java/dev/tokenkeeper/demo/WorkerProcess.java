@@ -42,7 +42,7 @@ final class WorkerProcess {
   }
 
   /** Starts a worker JVM on this JVM's class path (the demo jar) and registers it with {@code children}. */
-  static WorkerProcess start(Act2.Setup setup, URI base, String id, int workers, Path storeDir,
+  static WorkerProcess start(Act2.Setup setup, URI base, String id, int workers, String store,
       Path log, ChildProcesses children) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command()
@@ -50,7 +50,8 @@ final class WorkerProcess {
     // Small and quick to start: 3 of them share the machine with the server and each other.
     command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m"));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Demo.class.getName(),
-        "--worker", setup.id, base.toString(), id, Integer.toString(workers), storeDir.toString()));
+        "--worker", setup.id, base.toString(), id, Integer.toString(workers)));
+    command.addAll(List.of(store.split(" ")));
     Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
     children.add(process);
     return new WorkerProcess(id, process, log);

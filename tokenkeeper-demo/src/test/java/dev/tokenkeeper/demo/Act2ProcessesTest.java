@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import dev.tokenkeeper.redis.RedisServer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -61,6 +63,32 @@ class Act2ProcessesTest {
     // all, never two for the same token (that would be a reuse detection or a refusal).
     assertThat(total.refreshCalls()).isBetween(1L, 6L);
     assertThat(children.stopAll()).isZero();
+  }
+
+  @Test
+  void sharedRedisStore_threeProcesses_zeroFailures_zeroReuse_everyProcessServed(@TempDir Path dir)
+      throws Exception {
+    try (RedisServer redis = RedisServer.start(dir)) {
+      ChildProcesses children = new ChildProcesses();
+      DemoOptions options = DemoOptions.parse("--act", "2", "--processes", "3", "--process-workers", "4",
+          "--setup-seconds", "4", "--ttl", "2", "--redis", "redis://127.0.0.1:" + redis.port());
+      Act2.SetupResult shared = Act2.runSetup(Act2.Setup.REDIS, options, out, false, 100, children);
+
+      Tally total = shared.total();
+      assertThat(total.failed()).as(text()).isZero();
+      assertThat(total.reuseDetections()).isZero();
+      assertThat(shared.sessionAlive()).isTrue();
+      assertThat(shared.processes()).hasSize(3).allSatisfy(p -> assertThat(p.ok()).isPositive());
+      assertThat(total.refreshCalls()).as(text()).isBetween(1L, 6L);
+      assertThat(children.stopAll()).isZero();
+      // The run's keys are removed afterwards: nothing of the demo stays in the user's Redis.
+      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+      try (var connection = client.connect()) {
+        assertThat(connection.sync().keys("tokenkeeper-demo:*")).isEmpty();
+      } finally {
+        client.shutdown();
+      }
+    }
   }
 
   @Test

@@ -20,16 +20,17 @@ class DemoCliTest {
     DemoOptions options = DemoOptions.parse();
 
     assertThat(options).isEqualTo(new DemoOptions(50, 15, 3, List.of("none", "naive", "keeper"), false,
-        List.of(1, 2), 3, 10, 8, null));
+        List.of(1, 2), 3, 10, 8, null, null));
   }
 
   @Test
   void options_bothSpellings_lastOneWins() throws Exception {
     DemoOptions options = DemoOptions.parse("--workers", "8", "--seconds=4", "--ttl", "5",
         "--client", "naive", "--workers=9", "--act", "2", "--processes=4", "--process-workers", "6",
-        "--setup-seconds", "5", "--width=60");
+        "--setup-seconds", "5", "--width=60", "--redis", "redis://127.0.0.1:6379");
 
-    assertThat(options).isEqualTo(new DemoOptions(9, 4, 5, List.of("naive"), false, List.of(2), 4, 6, 5, 60));
+    assertThat(options).isEqualTo(new DemoOptions(9, 4, 5, List.of("naive"), false, List.of(2), 4, 6, 5, 60,
+        java.net.URI.create("redis://127.0.0.1:6379")));
   }
 
   @Test
@@ -49,6 +50,8 @@ class DemoCliTest {
       "--process-workers 0 | --process-workers must be a whole number from 1 to 200, not '0'",
       "--setup-seconds 1  | --setup-seconds must be a whole number from 2 to 3600, not '1'",
       "--width 39         | --width must be a whole number from 40 to 1000, not '39'",
+      "--redis localhost:6379 | --redis must be redis://host:port or rediss://host:port",
+      "--redis http://x:1 | --redis must be redis://host:port or rediss://host:port",
       "--seconds          | --seconds needs a value",
       "--verbose          | unknown option '--verbose'",
       "now                | unexpected argument 'now'",

@@ -29,7 +29,7 @@ import org.awaitility.core.ConditionTimeoutException;
  * target/redis-server-used.txt} so CI can check which it was. If no server can be started the test
  * fails: a Redis test is never skipped.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
   private static final String EMBEDDED = "redis-server-6.2.6-v5-linux-amd64";
   private static Path binary;
 
@@ -44,41 +44,41 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Starts a server without persistence in {@code dir}. */
-  static RedisServer start(Path dir) {
+  public static RedisServer start(Path dir) {
     return start(dir, false);
   }
 
   /** Starts a server in {@code dir}; with {@code persistent}, an append-only file there. */
-  static RedisServer start(Path dir, boolean persistent) {
+  public static RedisServer start(Path dir, boolean persistent) {
     RedisServer server = new RedisServer(dir, persistent);
     server.launch(0);
     return server;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  RedisURI uri() {
+  public RedisURI uri() {
     return RedisURI.create("redis://127.0.0.1:" + port);
   }
 
   /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
-  void pause() {
+  public void pause() {
     signal("STOP");
   }
 
   /** Thaws a paused process (SIGCONT). */
-  void resume() {
+  public void resume() {
     signal("CONT");
   }
 
   /** Kills the process (SIGKILL) and starts a new one on the same port and directory. */
-  void restart() {
+  public void restart() {
     process.destroyForcibly();
     waitFor(process);
     launch(port);
