@@ -60,8 +60,10 @@ class Act2ProcessesTest {
     assertThat(file.sessionAlive()).isTrue();
     assertThat(file.processes()).hasSize(3).allSatisfy(p -> assertThat(p.ok()).isPositive());
     // 4 s of 2 s tokens (1 to 2 s each, JWT times being whole seconds): a handful of refreshes in
-    // all, never two for the same token (that would be a reuse detection or a refusal).
-    assertThat(total.refreshCalls()).isBetween(1L, 6L);
+    // all, never two for the same token (that would be a reuse detection or a refusal). Bound: no
+    // keeper refreshes a token within 1 s of its issue (it could not get a later expiry), so at most
+    // one per second of the run, plus one per process whose workers start on an expired token.
+    assertThat(total.refreshCalls()).as(text()).isBetween(1L, 4L + 1 + 3);
     assertThat(children.stopAll()).isZero();
   }
 
@@ -79,7 +81,7 @@ class Act2ProcessesTest {
       assertThat(total.reuseDetections()).isZero();
       assertThat(shared.sessionAlive()).isTrue();
       assertThat(shared.processes()).hasSize(3).allSatisfy(p -> assertThat(p.ok()).isPositive());
-      assertThat(total.refreshCalls()).as(text()).isBetween(1L, 6L);
+      assertThat(total.refreshCalls()).as(text()).isBetween(1L, 4L + 1 + 3); // as for the file store
       assertThat(children.stopAll()).isZero();
       // The run's keys are removed afterwards: nothing of the demo stays in the user's Redis.
       io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
