@@ -4,7 +4,8 @@
 #   mvn -B -ntp -q -pl tokenkeeper-bench -am package -DskipTests
 # (old: in a detached worktree at 026c88a; new: at f6809a2, this branch's starting commit), copied
 # to $OLD and $NEW. The benchmark code is the same at both commits (no change under
-# tokenkeeper-bench between them): only tokenkeeper-core differs. Runs interleave old, new, old, new.
+# tokenkeeper-bench between them); tokenkeeper-core differs, and tokenkeeper-testing's scripted
+# server gained options B2 does not use. Runs interleave old, new, old, new.
 set -eu
 OLD=${OLD:-/tmp/i15/bench-old.jar}
 NEW=${NEW:-/tmp/i15/bench-new.jar}
