@@ -29,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class ChildJvm implements AutoCloseable {
   private static final Pattern RESULT = Pattern.compile(
-      "result ok=(\\d+) reauth=(\\d+) failures=(\\d+) untyped=(\\d+) maxCallMillis=(\\d+)");
+      "ok=(\\d+) reauth=(\\d+) failures=(\\d+) untyped=(\\d+) maxCallMillis=(\\d+)");
 
   /** One line of the child's stdout and when the test read it ({@link System#nanoTime()}). */
   record Line(long nanos, String text) {}
