@@ -261,16 +261,25 @@ public final class RedisKeeperChild {
     RedisTokenStore.Builder stores = RedisTokenStore.builder(commands).notifications(pubsub);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     AtomicLong built = new AtomicLong();
+    AtomicLong slowestFetch = new AtomicLong();
     try (TokenKeepers<String> tenants = TokenKeepers.newBuilder((String tenant) -> {
           built.incrementAndGet();
-          TokenSource source = OAuth2TokenEndpoint.newBuilder(tokenUri).httpClient(http)
+          TokenSource endpoint = OAuth2TokenEndpoint.newBuilder(tokenUri).httpClient(http)
               .clientId("test-client").clientSecret("test-secret").parameter("identity", tenant)
-              .parameter("process", name).timeout(Duration.ofSeconds(5)).build().refreshTokens();
+              .parameter("process", name).timeout(Duration.ofSeconds(30)).build().refreshTokens();
+          TokenSource source = request -> {
+            long sent = System.nanoTime();
+            try {
+              return endpoint.fetch(request);
+            } finally {
+              slowestFetch.accumulateAndGet(System.nanoTime() - sent, Math::max);
+            }
+          };
           // Refresh only once expired (no refresh-ahead, no leeway): the test decides when
           // tokens expire, so every refresh it sees belongs to one expiry.
           return TokenKeeper.newBuilder(source).name(tenant).store(stores.identity(tenant))
               .refreshAhead(0.01, Duration.ofMillis(1)).leeway(Duration.ZERO)
-              .attemptTimeout(Duration.ofSeconds(5)).defaultTimeout(Duration.ofSeconds(30));
+              .attemptTimeout(Duration.ofSeconds(30)).defaultTimeout(Duration.ofSeconds(60));
         })
         .idleTimeout(idle).maximumSize(identities).build()) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -302,7 +311,9 @@ public final class RedisKeeperChild {
               System.err.println("first failure: " + firstFailure.get());
             }
             say("swept ok=" + swept + " failed=" + failed + " built=" + built + " keepers="
-                + tenants.size() + " millis=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                + tenants.size() + " millis=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
+                + " slowestEndpointCall=" + TimeUnit.NANOSECONDS.toMillis(slowestFetch.getAndSet(0))
+                + (firstFailure.get() == null ? "" : " first failure: " + firstFailure.get()));
           }
           case "touch" -> {
             tenants.token("tenant-0");
