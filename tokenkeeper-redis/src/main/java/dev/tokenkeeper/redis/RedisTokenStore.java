@@ -115,7 +115,6 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
     this.owned = owned;
     this.signal = notifications == null ? null : new ChangeSignal(channel);
     if (notifications != null) {
-      notifications.addListener(signal);
       subscribe(notifications, b.prefix, b.commandTimeout);
     }
   }
@@ -249,34 +248,49 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
     long budget = timeout.isNegative() ? 0
         : timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT.toNanos() : timeout.toNanos();
     long start = System.nanoTime();
-    while (true) {
-      long seen = signal == null ? 0 : signal.generation(); // before the read: no lost wake-up
-      StoredTokens current = load();
-      long left = budget - (System.nanoTime() - start);
-      if (current.version() != knownVersion || left <= 0) {
-        return current;
+    // Listen only while waiting: a store nobody closes (a registry's evicted keeper) leaves
+    // nothing behind on a pub/sub connection shared by thousands of identities.
+    if (notifications != null && signal != null) {
+      notifications.addListener(signal);
+    }
+    try {
+      while (true) {
+        long seen = signal == null ? 0 : signal.generation(); // before the read: no lost wake-up
+        StoredTokens current = load();
+        long left = budget - (System.nanoTime() - start);
+        if (current.version() != knownVersion || left <= 0) {
+          return current;
+        }
+        long slice = Math.min(left, pollNanos);
+        if (signal != null) {
+          signal.awaitAfter(seen, slice);
+        } else {
+          TimeUnit.NANOSECONDS.sleep(slice);
+        }
       }
-      long slice = Math.min(left, pollNanos);
-      if (signal != null) {
-        signal.awaitAfter(seen, slice);
-      } else {
-        TimeUnit.NANOSECONDS.sleep(slice);
+    } finally {
+      if (notifications != null && signal != null) {
+        notifications.removeListener(signal);
       }
     }
   }
 
+  /** The change signal, for tests: registered with the pub/sub connection only while waiting. */
+  @Nullable ChangeSignal signal() {
+    return signal;
+  }
+
   /**
-   * Stops listening for changes and closes the connections this store opened itself (with {@link
-   * #builder(RedisClient)}); connections you passed stay open. Idempotent. A keeper using the
-   * store must be closed first.
+   * Closes the connections this store opened itself (with {@link #builder(RedisClient)});
+   * connections you passed stay open. Idempotent. A keeper using the store must be closed first.
+   * A store on shared connections registers with them only while a thread waits in {@link
+   * #awaitChange}, so one that is never closed (the store of a keeper a {@code TokenKeepers}
+   * registry evicted) leaves nothing behind.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
-    }
-    if (notifications != null && signal != null) {
-      notifications.removeListener(signal);
     }
     for (AutoCloseable c : owned) {
       try {

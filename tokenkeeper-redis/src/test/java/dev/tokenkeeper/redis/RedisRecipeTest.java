@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.AccessToken;
 import dev.tokenkeeper.OAuth2TokenEndpoint;
+import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.TokenKeepers;
 import dev.tokenkeeper.TokenSource;
 import dev.tokenkeeper.testing.ScriptedTokenServer;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +60,43 @@ class RedisRecipeTest {
         }
       } finally {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  @Test
+  void recipe_manyIdentities_onTwoSharedConnections_evictedKeeperResumesFromRedis(@TempDir Path dir)
+      throws Exception {
+    try (RedisServer redis = RedisServer.start(dir);
+        ScriptedTokenServer server = ScriptedTokenServer.newBuilder().rotateRefreshTokens(true)
+            .reuseDetection(true).build().start()) {
+      RedisClient redisClient = RedisClient.create(redis.uri());
+      try {
+        OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(server.uri())
+            .clientId("test-client").clientSecret("test-secret").build();
+        // --- README: redis-many ---
+        StatefulRedisConnection<String, String> commands = redisClient.connect();
+        StatefulRedisPubSubConnection<String, String> pubsub = redisClient.connectPubSub();
+        RedisTokenStore.Builder stores = RedisTokenStore.builder(commands).notifications(pubsub);
+        TokenKeepers<String> tenants = TokenKeepers.newBuilder((String tenant) ->
+                TokenKeeper.newBuilder(endpoint.refreshTokens()).store(stores.identity(tenant)))
+            .idleTimeout(Duration.ofMinutes(30))
+            .build();
+        // --- end ---
+        try (tenants; commands; pubsub) {
+          for (String tenant : new String[] {"acme", "globex"}) { // each connected once, by a login
+            stores.identity(tenant).compareAndSet(0,
+                new StoredTokens(1, null, new RefreshToken(server.issueLogin(tenant))));
+          }
+          AccessToken acme = tenants.token("acme");
+          assertThat(tenants.token("globex")).isNotEqualTo(acme);
+          tenants.evict("acme");
+          assertThat(tenants.token("acme")).isEqualTo(acme); // resumed from Redis
+          assertThat(server.tokenRequests("refresh_token")).isEqualTo(2);
+          assertThat(server.reuseDetections()).isZero();
+        }
+      } finally {
+        redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(5));
       }
     }
   }

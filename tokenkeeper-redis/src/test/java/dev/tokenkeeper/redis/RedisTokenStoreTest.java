@@ -234,6 +234,27 @@ class RedisTokenStoreTest {
     assertThat(woke.get(20, TimeUnit.SECONDS)).isLessThan(5_000); // the poll would take 10 s
   }
 
+  /**
+   * A registry's evicted keeper never closes its store. On connections shared by thousands of
+   * identities, such a store must leave nothing behind: its change listener is registered only
+   * while it waits, so once the store is dropped the listener can be collected.
+   */
+  @Test
+  void aStoreNeverClosed_leavesNoListenerOnTheSharedPubSubConnection() throws Exception {
+    RedisTokenStore store = RedisTokenStore.builder(connection).notifications(pubsub)
+        .pollInterval(Duration.ofMillis(10)).identity(identity());
+    store.awaitChange(0, Duration.ofMillis(50)); // waited once: the listener was registered then
+    java.lang.ref.WeakReference<ChangeSignal> listener = new java.lang.ref.WeakReference<>(store.signal());
+    assertThat(listener.get()).isNotNull();
+    store = null; // dropped without close(), as TokenKeepers drops an evicted keeper's store
+
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          System.gc();
+          return listener.get() == null;
+        });
+  }
+
   @Test
   void awaitChange_aChangeWithoutMessage_isFoundByPolling() throws Exception {
     String identity = identity();
