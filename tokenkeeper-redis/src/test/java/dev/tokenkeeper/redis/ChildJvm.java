@@ -174,6 +174,17 @@ final class ChildJvm implements AutoCloseable {
     return null;
   }
 
+  /** The answer ({@code fetched ...}) to the first endpoint call announced after {@code nanos}, or null. */
+  @Nullable Line answerToFirstCallAfter(long nanos) {
+    List<Line> snapshot = List.copyOf(lines);
+    for (int i = 0; i < snapshot.size(); i++) {
+      if (snapshot.get(i).nanos() - nanos > 0 && snapshot.get(i).text().equals("fetch")) {
+        return find(i + 1, text -> text.startsWith("fetched "));
+      }
+    }
+    return null;
+  }
+
   boolean has(Predicate<String> matches) {
     return find(0, matches) != null;
   }
