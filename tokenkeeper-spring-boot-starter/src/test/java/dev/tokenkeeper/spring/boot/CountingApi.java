@@ -95,6 +95,12 @@ final class CountingApi implements AutoCloseable {
     return refusals + ", latest " + latestMillisPastExpiry.get() + " ms past exp";
   }
 
+  /** Requests refused for {@code reason} ({@code revoked}, {@code expired}). */
+  long refusals(String reason) {
+    LongAdder n = refusals.get(reason);
+    return n == null ? 0 : n.sum();
+  }
+
   private void refused(String reason) {
     refusals.computeIfAbsent(reason, k -> new LongAdder()).increment();
   }
