@@ -21,8 +21,12 @@ import org.jspecify.annotations.Nullable;
  *   b1     hot path (JMH, -prof gc)           --threads 1,2 --passes 2
  *   b2     refresh storm                      --sizes 1,100,1000,10000 --reps 7 [--platform]
  *                                             --contenders harness,tokenkeeper,google,...
+ *   b2rot  refresh storm on a rotating refresh_token grant with reuse detection (Tokenkeeper, Google,
+ *          Spring, naive): endpoint calls, callers without a token, session alive afterwards
+ *                                             --sizes 100,1000 --reps 3 [--platform]
+ *   memory heap per idle keeper, and for 10,000 identities in TokenKeepers  --keepers 2000 --identities 10000
  *   b3     end-to-end overhead (loopback, then the adapters' cost without the network, JMH)
- *                                             --rounds 20 --segment-ms 500 --workers 4
+ *                                             --rounds 20 --segment-ms 500 --workers 4 [--adapters-only]
  *   b4     expiry boundary                    --workers 50 --period-ms 50 --pairs 3
  *   all    b1, b2, b3 and b4 with their defaults
  *   smoke  CI guard: B1 one fork, 200 ms warm-up, one 200 ms iteration; B2 at N = 100 once. Exits 1 unless
@@ -61,6 +65,12 @@ public final class Bench {
         break;
       case "b2":
         b2(results, options, invocation);
+        break;
+      case "b2rot":
+        b2rot(results, options, invocation);
+        break;
+      case "memory":
+        memory(results, options, invocation);
         break;
       case "b3":
         b3(results, options, invocation);
@@ -132,12 +142,28 @@ public final class Bench {
     publish(results, "b2" + (virtual ? "" : "-platform"), invocation, started, report.render());
   }
 
+  private static void b2rot(Path results, Map<String, String> options, String invocation) throws Exception {
+    boolean virtual = Threads.virtualAvailable() && !options.containsKey("platform");
+    List<Integer> sizes = ints(options.getOrDefault("sizes", "100,1000"));
+    int reps = Integer.parseInt(options.getOrDefault("reps", "3"));
+    String started = Machine.describe();
+    publish(results, "b2rot" + (virtual ? "" : "-platform"), invocation, started,
+        RotationStorm.run(sizes, virtual, reps));
+  }
+
+  private static void memory(Path results, Map<String, String> options, String invocation) throws Exception {
+    int keepers = Integer.parseInt(options.getOrDefault("keepers", "2000").replace("_", ""));
+    int identities = Integer.parseInt(options.getOrDefault("identities", "10000").replace("_", ""));
+    String started = Machine.describe();
+    publish(results, "memory", invocation, started, Memory.run(keepers, identities));
+  }
+
   private static void b3(Path results, Map<String, String> options, String invocation) throws Exception {
     int rounds = Integer.parseInt(options.getOrDefault("rounds", "20"));
     Duration segment = Duration.ofMillis(Long.parseLong(options.getOrDefault("segment-ms", "500")));
     int workers = Integer.parseInt(options.getOrDefault("workers", "4"));
     String started = Machine.describe();
-    String loopback = EndToEndOverhead.run(segment, rounds, 4, workers);
+    String loopback = options.containsKey("adapters-only") ? "" : EndToEndOverhead.run(segment, rounds, 4, workers);
     publish(results, "b3", invocation, started, loopback + EndToEndOverhead.adapterCost(results));
   }
 
@@ -209,7 +235,7 @@ public final class Bench {
         throw new IllegalArgumentException("expected --option, got " + args[i]);
       }
       String name = args[i].substring(2);
-      if (name.equals("platform")) {
+      if (name.equals("platform") || name.equals("adapters-only")) {
         options.put(name, "true");
       } else if (i + 1 < args.length) {
         options.put(name, args[++i]);
@@ -229,7 +255,7 @@ public final class Bench {
   }
 
   private static void usage() {
-    System.err.println("usage: java -jar benchmarks.jar b1|b2|b3|b4|all|smoke|jmh [options]; see Bench's Javadoc");
+    System.err.println("usage: java -jar benchmarks.jar b1|b2|b2rot|memory|b3|b4|all|smoke|jmh [options]; see Bench's Javadoc");
   }
 
 }
