@@ -142,8 +142,9 @@ class RedisClusterProcessTest {
       assertThat(endpointCalls).as(figures).isLessThanOrEqualTo(rotations + 4);
       assertThat(announced).as("every endpoint call went through a child's source")
           .isEqualTo(endpointCalls);
-      assertThat(four).allSatisfy(child -> assertThat(child.count(t -> t.equals("fetched ok")))
-          .as("%s refreshed too: the lease moves between processes", child.name).isPositive());
+      // Which process refreshes is the engine's choice: the one whose window calls the token stale
+      // first (after one refresh its window grows with the refresh's duration, so it often keeps
+      // the job); the other processes adopt. The kill tests below make the lease change hands.
       assertStoreHoldsTheLiveRefreshToken(server);
     }
   }
