@@ -32,12 +32,13 @@ public class CheckArtifacts {
       "tokenkeeper-testing", "dev.tokenkeeper.testing",
       "tokenkeeper-okhttp", "dev.tokenkeeper.okhttp",
       "tokenkeeper-httpclient5", "dev.tokenkeeper.httpclient5",
+      "tokenkeeper-redis", "dev.tokenkeeper.redis",
       "tokenkeeper-spring", "dev.tokenkeeper.spring",
       "tokenkeeper-micrometer", "dev.tokenkeeper.micrometer",
       "tokenkeeper-spring-boot-starter", "dev.tokenkeeper.spring.boot");
   static final List<String> POMS = List.of("tokenkeeper-parent", "tokenkeeper-bom", "tokenkeeper-core",
-      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5", "tokenkeeper-spring",
-      "tokenkeeper-micrometer", "tokenkeeper-spring-boot-starter");
+      "tokenkeeper-testing", "tokenkeeper-okhttp", "tokenkeeper-httpclient5", "tokenkeeper-redis",
+      "tokenkeeper-spring", "tokenkeeper-micrometer", "tokenkeeper-spring-boot-starter");
   static final String URL = "https://github.com/tokenkeeper/tokenkeeper";
   static final int JAVA_17 = 61;
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * a time across handles and threads, fencing numbers that only grow, compare-and-delete release,
  * and {@code awaitChange} that wakes on a write and otherwise times out.
  */
-abstract class SharedTokenStoreContract extends TokenStoreContract {
+public abstract class SharedTokenStoreContract extends TokenStoreContract {
 
   @Override
   protected abstract SharedTokenStore newStore();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * threads and handles race. A store's test extends this and supplies the store; a store shared by
  * several keepers extends {@link SharedTokenStoreContract} instead.
  */
-abstract class TokenStoreContract {
+public abstract class TokenStoreContract {
 
   /** Returns a new, empty store. */
   protected abstract TokenStore newStore();

@@ -4,6 +4,7 @@ import dev.tokenkeeper.TokenHttpClient;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
 import dev.tokenkeeper.TokenResponse;
+import dev.tokenkeeper.httpclient5.TokenExecChainHandler;
 import dev.tokenkeeper.okhttp.TokenInterceptor;
 import java.io.IOException;
 import java.net.URI;
@@ -14,6 +15,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Interceptor;
+import org.apache.hc.client5.http.classic.ExecChainHandler;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.ChainElement;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.core5.http.message.BasicClassicHttpResponse;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
@@ -37,7 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * (JDK: a canned {@link HttpClient}; OkHttp: a last application interceptor that answers), with a
  * static {@code Authorization} header vs through Tokenkeeper's adapter. The difference is what the
  * adapter adds to every request, in CPU and bytes, which B3's loopback figures hide in their noise.
- * OkHttp's network interceptors (the adapter's redirect guard among them) do not run here.
+ * OkHttp's network interceptors (the adapter's redirect guard among them) do not run here. Apache
+ * HttpClient 5 (classic): an exec-chain handler placed just before {@code CONNECT} answers, so
+ * the whole chain above it runs (redirects, retries, protocol, and Tokenkeeper's handler, which
+ * sits before {@code PROTOCOL}) but no connection is opened.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +66,8 @@ public class AdapterOverheadBenchmark {
   private HttpClient jdkKeeper;
   private OkHttpClient ok;
   private OkHttpClient okKeeper;
+  private CloseableHttpClient apache;
+  private CloseableHttpClient apacheKeeper;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -78,10 +91,23 @@ public class AdapterOverheadBenchmark {
         .build();
     ok = new OkHttpClient.Builder().addInterceptor(answer).build();
     okKeeper = TokenInterceptor.install(new OkHttpClient.Builder(), policy).addInterceptor(answer).build();
+    apache = answering(HttpClients.custom()).build();
+    apacheKeeper = answering(TokenExecChainHandler.install(HttpClients.custom(), policy)).build();
+  }
+
+  /** Answers 200 just before the connection step: the chain runs, no socket is opened. */
+  private static HttpClientBuilder answering(HttpClientBuilder builder) {
+    ExecChainHandler answer = (request, scope, chain) -> new BasicClassicHttpResponse(200, "OK");
+    return builder.addExecInterceptorBefore(ChainElement.CONNECT.name(), "bench-answer", answer)
+        .disableAutomaticRetries()
+        .disableCookieManagement()
+        .disableRedirectHandling();
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws IOException {
+    apache.close();
+    apacheKeeper.close();
     keeper.close();
   }
 
@@ -95,6 +121,18 @@ public class AdapterOverheadBenchmark {
   public int jdkTokenHttpClient() throws IOException, InterruptedException {
     return jdkKeeper.send(HttpRequest.newBuilder(TARGET).build(), HttpResponse.BodyHandlers.discarding())
         .statusCode();
+  }
+
+  @Benchmark
+  public int apacheStaticHeader() throws IOException {
+    HttpGet get = new HttpGet(TARGET);
+    get.setHeader("Authorization", header);
+    return apache.execute(get, response -> response.getCode());
+  }
+
+  @Benchmark
+  public int apacheTokenExecChainHandler() throws IOException {
+    return apacheKeeper.execute(new HttpGet(TARGET), response -> response.getCode());
   }
 
   @Benchmark

@@ -70,16 +70,24 @@ final class RefreshStorm {
       throws InterruptedException {
     System.gc(); // the previous run's garbage should not be collected during this one
     try (Contender contender = env.justExpired(kind)) {
+      return storm(kind, contender, env.server, callers, virtual);
+    }
+  }
+
+  /** One storm of {@code callers} on {@code contender}, counting its calls to {@code server}. */
+  static Outcome storm(Kind kind, Contender contender, dev.tokenkeeper.testing.ScriptedTokenServer server,
+      int callers, boolean virtual) throws InterruptedException {
+    {
       Callers run = new Callers(contender, callers, Threads.factory(virtual));
-      int before = env.server.tokenRequests();
+      int before = server.tokenRequests();
       run.startAndPark();
       Instant released = Instant.now();
       long cpuBefore = processCpuNanos();
       long start = run.release();
       boolean finished = run.finished.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
       long cpu = processCpuNanos() - cpuBefore;
-      int calls = env.server.tokenRequests() - before;
-      List<RecordedTokenRequest> log = env.server.requests();
+      int calls = server.tokenRequests() - before;
+      List<RecordedTokenRequest> log = server.requests();
       double firstArrival = log.size() > before
           ? Duration.between(released, log.get(before).receivedAt()).toNanos() / 1e6 : Double.NaN;
       long refreshed = contender instanceof StormEnvironment.KeeperContender

@@ -2,6 +2,10 @@ package dev.tokenkeeper.bench;
 
 import java.net.URI;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClientProvider;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClientProviderBuilder;
+import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 import org.springframework.security.oauth2.client.AuthorizedClientServiceOAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.InMemoryOAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.OAuth2AuthorizeRequest;
@@ -26,18 +30,25 @@ final class SpringPeer implements Contender {
   private final OAuth2AuthorizeRequest request;
 
   private SpringPeer(URI tokenUri, OAuth2AccessToken initial) {
-    ClientRegistration registration = ClientRegistration.withRegistrationId(REGISTRATION)
+    this(ClientRegistration.withRegistrationId(REGISTRATION)
         .clientId("test-client")
         .clientSecret("test-secret")
         .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
         .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
         .tokenUri(tokenUri.toString())
-        .build();
+        .build(), initial, null, null);
+  }
+
+  private SpringPeer(ClientRegistration registration, OAuth2AccessToken initial,
+      @Nullable OAuth2RefreshToken refresh, @Nullable OAuth2AuthorizedClientProvider provider) {
     InMemoryClientRegistrationRepository registrations = new InMemoryClientRegistrationRepository(registration);
     InMemoryOAuth2AuthorizedClientService service = new InMemoryOAuth2AuthorizedClientService(registrations);
     this.manager = new AuthorizedClientServiceOAuth2AuthorizedClientManager(registrations, service);
+    if (provider != null) {
+      manager.setAuthorizedClientProvider(provider);
+    }
     this.request = OAuth2AuthorizeRequest.withClientRegistrationId(REGISTRATION).principal("bench-service").build();
-    service.saveAuthorizedClient(new OAuth2AuthorizedClient(registration, "bench-service", initial),
+    service.saveAuthorizedClient(new OAuth2AuthorizedClient(registration, "bench-service", initial, refresh),
         request.getPrincipal());
   }
 
@@ -52,6 +63,28 @@ final class SpringPeer implements Contender {
     Instant now = Instant.now();
     return new SpringPeer(tokenUri, new OAuth2AccessToken(OAuth2AccessToken.TokenType.BEARER,
         "expired-spring", now.minusSeconds(3600), now.minusSeconds(61)));
+  }
+
+  /**
+   * A manager on a {@code refresh_token} grant (the registration is an authorization-code client,
+   * whose authorized client holds {@code refreshToken}) whose access token has just expired: its
+   * refresh-token provider refreshes on the caller's thread, with no coordination between callers.
+   */
+  static SpringPeer refreshTokenJustExpired(URI tokenUri, String refreshToken) {
+    ClientRegistration registration = ClientRegistration.withRegistrationId(REGISTRATION)
+        .clientId("test-client")
+        .clientSecret("test-secret")
+        .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+        .authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+        .redirectUri("https://app.example.com/login/oauth2/code/bench")
+        .authorizationUri(tokenUri.resolve("/authorize").toString())
+        .tokenUri(tokenUri.toString())
+        .build();
+    Instant now = Instant.now();
+    return new SpringPeer(registration, new OAuth2AccessToken(OAuth2AccessToken.TokenType.BEARER,
+        "expired-spring", now.minusSeconds(3600), now.minusSeconds(61)),
+        new OAuth2RefreshToken(refreshToken, now.minusSeconds(3600)),
+        OAuth2AuthorizedClientProviderBuilder.builder().refreshToken().build());
   }
 
   @Override

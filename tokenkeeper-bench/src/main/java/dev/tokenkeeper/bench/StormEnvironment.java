@@ -121,8 +121,13 @@ final class StormEnvironment implements AutoCloseable {
     volatile long refreshedAt;
 
     KeeperContender(TokenKeeper.Builder builder) {
+      this(builder, TokenResponse.bearer("expired-tokenkeeper").withExpiresIn(Duration.ZERO));
+    }
+
+    /** With {@code initial} as the keeper's first tokens (an expired access token, and perhaps a refresh token). */
+    KeeperContender(TokenKeeper.Builder builder, TokenResponse initial) {
       keeper = builder
-          .initialTokens(TokenResponse.bearer("expired-tokenkeeper").withExpiresIn(Duration.ZERO))
+          .initialTokens(initial)
           .listener(new TokenListener() {
             @Override
             public void onRefreshed(Refreshed event) {

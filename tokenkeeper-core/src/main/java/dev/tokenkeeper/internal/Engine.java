@@ -34,6 +34,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -118,16 +119,32 @@ public final class Engine {
     final CompletableFuture<Snapshot> result = new CompletableFuture<>();
     final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     final AtomicBoolean settled = new AtomicBoolean();
+    /** Blocking callers, grouped by deadline: one timer per distinct deadline, not one per caller. */
+    final ConcurrentHashMap<Long, Deadline> deadlines = new ConcurrentHashMap<>();
+    /** Blocking callers parked on this flight now, for {@link Engine#waiting()}. */
+    final AtomicInteger blocked = new AtomicInteger();
     final TokenRequest.Reason reason;
     final long session;
+    /** The store version of the tokens this flight set out to replace. */
+    final long baseVersion;
 
-    Flight(TokenRequest.Reason reason, long session) {
+    Flight(TokenRequest.Reason reason, long session, long baseVersion) {
       this.reason = reason;
       this.session = session;
+      this.baseVersion = baseVersion;
     }
   }
 
-  /** A caller waiting for a token until its own deadline. */
+  /**
+   * The blocking callers of one flight whose deadlines fall on the same millisecond park on this:
+   * {@code true} once the flight is settled (its result is then in {@link Flight#result}),
+   * {@code false} when the deadline passed first. Internal: no caller callback ever runs on it.
+   */
+  static final class Deadline extends CompletableFuture<Boolean> {
+    volatile @Nullable Future<?> timer;
+  }
+
+  /** A caller of {@code tokenAsync} waiting for a token until its own deadline. */
   static final class Waiter extends CompletableFuture<AccessToken> {
     final long deadline;
     final Duration timeout;
@@ -171,16 +188,7 @@ public final class Engine {
     if (served != null) {
       return served;
     }
-    CompletableFuture<AccessToken> waiter = acquire(timeout);
-    try {
-      return waiter.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      waiter.cancel(false); // this caller gives up; the refresh goes on for everyone else
-      throw new TokenInterruptedException(e);
-    } catch (ExecutionException e) {
-      throw rethrowable(e.getCause());
-    }
+    return await(timeout);
   }
 
   /** Returns a future token; never blocks the calling thread. */
@@ -241,6 +249,124 @@ public final class Engine {
   }
 
   // ----------------------------------------------------------------------------------- waiting
+
+  /**
+   * The blocking caller's wait: it parks on the flight itself (through the flight's {@link
+   * Deadline} for its deadline) rather than on a future and a timer of its own, so N callers cost
+   * one timer per distinct deadline, and settling the flight wakes them instead of completing N
+   * futures one by one; each caller then takes its result on its own thread.
+   */
+  private AccessToken await(Duration timeout) {
+    callersThatWaited.increment();
+    long deadline = Durations.plus(clock.millis(), timeout);
+    for (;;) {
+      long now = clock.millis();
+      Snapshot s = current.get();
+      if (s.closed) {
+        throw closedException();
+      }
+      if (s.usableAt(now)) {
+        return s.token;
+      }
+      if (s.ended != null && !recheckEnded(now)) {
+        throw s.endException();
+      }
+      Flight flight = inFlight.get();
+      if (flight == null) {
+        Backoff b = backoff;
+        if (b.failure != null && b.nextWhileWaiting > now && b.nextWhileWaiting > deadline) {
+          // The next attempt is after this caller's deadline: fail now rather than hang until then.
+          throw b.exception(b.nextWhileWaiting - now);
+        }
+        flight = startFlight(s, reasonFor(s), 0);
+      }
+      Deadline wait = join(flight, deadline, now);
+      flight.blocked.incrementAndGet();
+      boolean settled;
+      try {
+        settled = wait.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // this caller gives up; the refresh goes on for the others
+        throw new TokenInterruptedException(e);
+      } catch (ExecutionException e) {
+        throw rethrowable(e.getCause()); // no timer could be set: closed, or a broken scheduler
+      } finally {
+        flight.blocked.decrementAndGet();
+      }
+      if (!settled) {
+        throw TokenTimeoutException.waitedFor(timeout);
+      }
+      AccessToken token = outcome(flight);
+      if (token != null) {
+        return token;
+      }
+    }
+  }
+
+  /** Returns the group of {@code flight}'s blocking callers whose deadline is {@code deadline}. */
+  private Deadline join(Flight flight, long deadline, long now) {
+    Deadline group = flight.deadlines.get(deadline);
+    if (group == null) {
+      Deadline mine = new Deadline();
+      group = flight.deadlines.putIfAbsent(deadline, mine);
+      if (group == null) {
+        group = mine;
+        try {
+          mine.timer = scheduler.schedule(() -> {
+            flight.deadlines.remove(deadline, mine); // callers that gave up hold no memory in the flight
+            mine.complete(false);
+          }, Duration.ofMillis(Math.max(0, deadline - now)));
+        } catch (RejectedExecutionException e) {
+          flight.deadlines.remove(deadline, mine);
+          mine.completeExceptionally(closedException());
+        } catch (RuntimeException e) {
+          flight.deadlines.remove(deadline, mine);
+          mine.completeExceptionally(e); // a broken scheduler must not leave a caller without a deadline
+        }
+        if (mine.isDone() && mine.timer != null) {
+          mine.timer.cancel(false); // settled before its timer existed
+        }
+      }
+    }
+    // Settled or closed meanwhile: releaseWaiters may have passed before this group was added.
+    if (flight.result.isDone()) {
+      group.complete(true);
+    } else if (current.get().closed) {
+      throw closedException();
+    }
+    return group;
+  }
+
+  /**
+   * What a settled flight gives a caller: a token, a failure thrown at once (session over,
+   * closed), or {@code null} when the caller must wait for the next attempt (a temporary failure,
+   * or a token no longer deliverable).
+   */
+  private @Nullable AccessToken outcome(Flight flight) {
+    Snapshot snapshot = null;
+    Throwable failure = null;
+    try {
+      snapshot = flight.result.join();
+    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+      failure = e.getCause() != null ? e.getCause() : e;
+    }
+    if (snapshot != null && snapshot.deliverable()) {
+      return snapshot.token; // fresh from the endpoint: handed out even inside its leeway
+    }
+    if (failure instanceof ReauthenticationRequiredException) {
+      Snapshot latest = current.get();
+      throw latest.ended != null ? latest.endException() : (ReauthenticationRequiredException) failure;
+    }
+    if (failure instanceof TokenKeeperClosedException) {
+      throw (TokenKeeperClosedException) failure;
+    }
+    return null;
+  }
+
+  private static TokenRequest.Reason reasonFor(Snapshot s) {
+    return s.token == null ? TokenRequest.Reason.INITIAL
+        : s.rejected ? TokenRequest.Reason.REJECTED : TokenRequest.Reason.EXPIRED;
+  }
 
   private CompletableFuture<AccessToken> acquire(Duration timeout) {
     callersThatWaited.increment();
@@ -303,8 +429,7 @@ public final class Engine {
         waiter.completeExceptionally(b.exception(b.nextWhileWaiting - now));
         return;
       }
-      flight = startFlight(s, s.token == null ? TokenRequest.Reason.INITIAL
-          : s.rejected ? TokenRequest.Reason.REJECTED : TokenRequest.Reason.EXPIRED, 0);
+      flight = startFlight(s, reasonFor(s), 0);
     }
     register(waiter, flight);
   }
@@ -324,20 +449,15 @@ public final class Engine {
   }
 
   private void deliver(Waiter waiter, Flight flight) {
-    Snapshot snapshot = null;
-    Throwable failure = null;
+    AccessToken token;
     try {
-      snapshot = flight.result.join();
-    } catch (CompletionException | java.util.concurrent.CancellationException e) {
-      failure = e.getCause() != null ? e.getCause() : e;
+      token = outcome(flight);
+    } catch (RuntimeException e) {
+      waiter.completeExceptionally(e);
+      return;
     }
-    if (snapshot != null && snapshot.deliverable()) {
-      waiter.complete(snapshot.token); // fresh from the endpoint: handed out even inside its leeway
-    } else if (failure instanceof ReauthenticationRequiredException) {
-      Snapshot latest = current.get();
-      waiter.completeExceptionally(latest.ended != null ? latest.endException() : failure);
-    } else if (failure instanceof TokenKeeperClosedException) {
-      waiter.completeExceptionally(failure);
+    if (token != null) {
+      waiter.complete(token);
     } else {
       attempt(waiter); // a temporary failure, or a token no longer deliverable: wait for the next
     }
@@ -345,6 +465,14 @@ public final class Engine {
 
   /** Releases everyone registered with {@code flight}; each waiter is delivered to exactly once. */
   private void releaseWaiters(Flight flight) {
+    // Blocking callers first: waking them is cheap, and each takes its result on its own thread.
+    for (Deadline group : flight.deadlines.values()) {
+      group.complete(true);
+      Future<?> timer = group.timer;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
     for (Waiter waiter : flight.waiters) {
       if (flight.waiters.remove(waiter)) {
         try {
@@ -360,7 +488,7 @@ public final class Engine {
 
   /** Starts a refresh, or returns the one in flight. */
   private Flight startFlight(Snapshot base, TokenRequest.Reason reason, long delayMillis) {
-    Flight mine = new Flight(reason, base.session);
+    Flight mine = new Flight(reason, base.session, base.storeVersion);
     while (!inFlight.compareAndSet(null, mine)) {
       Flight other = inFlight.get();
       if (other != null) {
@@ -519,8 +647,12 @@ public final class Engine {
       fail(flight, s.endException());
       return true;
     }
-    if (s.usableAt(now) && !s.rejected
-        && (flight.reason != TokenRequest.Reason.PROACTIVE || now < s.staleAt)) {
+    // A proactive refresh is satisfied by a fresh token, or by any usable token newer than the one
+    // it set out to replace: another keeper has just refreshed, and callers may be waiting on this
+    // flight (their token expired meanwhile). Refreshing again right after it would only spend a
+    // call (and a rotation) on a token that this keeper's own window already calls stale.
+    if (s.usableAt(now) && !s.rejected && (flight.reason != TokenRequest.Reason.PROACTIVE
+        || now < s.staleAt || s.storeVersion > flight.baseVersion)) {
       complete(flight, s);
       return true;
     }
@@ -1109,7 +1241,7 @@ public final class Engine {
   /** How many callers are waiting for a refresh right now. */
   public int waiting() {
     Flight flight = inFlight.get();
-    return flight == null ? 0 : flight.waiters.size();
+    return flight == null ? 0 : flight.waiters.size() + flight.blocked.get();
   }
 
   /** How many calls so far found no usable token and had to wait for a refresh (or fail). */
@@ -1149,7 +1281,12 @@ public final class Engine {
     if (token == null) {
       s = Snapshot.active(null, stored.refreshToken(), null, stored.version(), session);
     } else {
-      s = active(token, stored.refreshToken(), stored.version(), session, Long.MIN_VALUE);
+      // As after our own refresh, no refresh starts before a later expiry can be had: servers stamp
+      // whole seconds, and the writer's send time is the earliest the token can have been issued.
+      // (A keeper adopting a token another just obtained would otherwise refresh it at once
+      // whenever its own window calls a short-lived token stale on arrival.)
+      long laterFrom = Durations.plus(token.obtainedAt().toEpochMilli(), 1_000);
+      s = active(token, stored.refreshToken(), stored.version(), session, laterFrom);
       // The store does not know that a server rejected this token; we do.
       s = token.equals(lastRejected) ? s.markRejected() : s;
     }

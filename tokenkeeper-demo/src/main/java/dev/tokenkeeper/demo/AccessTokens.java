@@ -44,6 +44,10 @@ final class AccessTokens {
     }
   }
 
+  long clockMillis() {
+    return clock.millis();
+  }
+
   /** Signs a new access token for {@code user}, valid from now for the configured lifetime. */
   String issue(String user) {
     long now = clock.millis() / 1000;

@@ -7,7 +7,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,10 +21,11 @@ import java.util.concurrent.atomic.LongAdder;
 final class ClientStats {
   private final DemoClient client;
   private final InstantSource clock;
-  private final long startMillis;
+  private volatile long startMillis;
   private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
   private final AtomicLongArray okPerSecond;
-  private final AtomicLong firstFailureAt = new AtomicLong(Long.MAX_VALUE);
+  /** Milliseconds into the run of the first request of each outcome; MAX_VALUE for none yet. */
+  private final AtomicLongArray firstAt = new AtomicLongArray(Outcome.values().length);
   private final List<Latencies> latencies = new CopyOnWriteArrayList<>();
 
   ClientStats(DemoClient client, InstantSource clock, long startMillis, Duration planned) {
@@ -35,7 +35,13 @@ final class ClientStats {
     this.okPerSecond = new AtomicLongArray((int) Math.max(1, (planned.toMillis() + 999) / 1000));
     for (Outcome o : Outcome.values()) {
       outcomes.put(o, new LongAdder());
+      firstAt.set(o.ordinal(), Long.MAX_VALUE);
     }
+  }
+
+  /** Moves the start of the run to {@code millis} on the clock (before any request is recorded). */
+  void startAt(long millis) {
+    this.startMillis = millis;
   }
 
   DemoClient client() {
@@ -45,13 +51,15 @@ final class ClientStats {
   /** Records one request's outcome, at the clock's current time. */
   void record(Outcome outcome) {
     long elapsed = clock.millis() - startMillis;
+    if (outcome != Outcome.OK) {
+      // Before the count: a reader that sees the count sees its time too.
+      firstAt.accumulateAndGet(outcome.ordinal(), Math.max(0, elapsed), Math::min);
+    }
     outcomes.get(outcome).increment();
     if (outcome == Outcome.OK) {
       // A request that ends after the planned duration counts in the last second.
       int second = (int) Math.min(Math.max(0, elapsed / 1000), okPerSecond.length() - 1);
       okPerSecond.incrementAndGet(second);
-    } else {
-      firstFailureAt.accumulateAndGet(elapsed, Math::min);
     }
   }
 
@@ -76,8 +84,25 @@ final class ClientStats {
 
   /** Milliseconds into the run of the first failure, or -1 when there was none. */
   long firstFailureMillis() {
-    long at = firstFailureAt.get();
-    return at == Long.MAX_VALUE ? -1 : at;
+    long first = Long.MAX_VALUE;
+    for (Outcome o : Outcome.values()) {
+      if (o != Outcome.OK) {
+        first = Math.min(first, firstAt.get(o.ordinal()));
+      }
+    }
+    return first == Long.MAX_VALUE ? -1 : first;
+  }
+
+  /** The counts so far and when each outcome first happened, with the server's counts. */
+  Tally tally(DemoServer.ClientCounts server) {
+    long[] counts = new long[Outcome.values().length];
+    long[] first = new long[counts.length];
+    for (Outcome o : Outcome.values()) {
+      counts[o.ordinal()] = count(o);
+      long at = firstAt.get(o.ordinal());
+      first[o.ordinal()] = at == Long.MAX_VALUE ? -1 : at;
+    }
+    return new Tally(counts, first, server.refreshCalls(), server.reuseDetections());
   }
 
   long[] okPerSecond() {

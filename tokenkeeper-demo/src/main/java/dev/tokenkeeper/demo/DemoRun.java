@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -60,20 +61,22 @@ final class DemoRun {
    *
    * @throws IOException when the server cannot start or a client cannot log in
    */
-  static List<Report.ClientResult> run(DemoOptions options, PrintStream out, boolean terminal)
+  static List<Report.ClientResult> run(DemoOptions options, PrintStream out, boolean terminal, int width)
       throws IOException, InterruptedException {
     Duration warmUp = options.duration().dividedBy(4).compareTo(MAX_WARM_UP) < 0
         ? options.duration().dividedBy(4) : MAX_WARM_UP;
-    out.printf("Warming up for %.1f s...%n", warmUp.toMillis() / 1000.0);
     // The same clients against a throwaway server whose tokens outlive the warm-up: the JIT
     // compiles the code the measured run uses, and nothing the warm-up does is counted.
-    measure(options.clients(), options.workers(), warmUp, Duration.ofHours(1), null, false);
-    return measure(options.clients(), options.workers(), options.duration(), options.ttl(), out, terminal);
+    Text.wrap(String.format(Locale.ROOT, "Warming up for %.1f s: the same clients against a throwaway "
+        + "server, so that the JVM has compiled their code before anything is counted...",
+        warmUp.toMillis() / 1000.0), width - 1, "", "  ").forEach(out::println);
+    measure(options.clients(), options.workers(), warmUp, Duration.ofHours(1), null, false, width);
+    return measure(options.clients(), options.workers(), options.duration(), options.ttl(), out, terminal, width);
   }
 
   /** One run of {@code clientIds} against a new server; with a live view on {@code out} unless null. */
   private static List<Report.ClientResult> measure(List<String> clientIds, int workers,
-      Duration duration, Duration ttl, @Nullable PrintStream out, boolean terminal)
+      Duration duration, Duration ttl, @Nullable PrintStream out, boolean terminal, int width)
       throws IOException, InterruptedException {
     InstantSource clock = InstantSource.system();
     List<DemoClient> clients = new ArrayList<>();
@@ -90,11 +93,16 @@ final class DemoRun {
           workload.runFor(duration);
           return List.of();
         }
-        out.printf("%d client%s x %d workers for %d s against %s, access tokens live %d s%n%n",
+        Text.wrap(String.format(Locale.ROOT, "Act 1: %d client%s x %d workers for %d s against %s, "
+            + "access tokens live %d s. The workers start together once all %d threads are up.",
             clients.size(), clients.size() == 1 ? "" : "s", workers, duration.toSeconds(),
-            server.baseUri(), ttl.toSeconds());
-        LiveView view = new LiveView(out, terminal, workload.stats(),
-            id -> server.counts(id).refreshCalls(), duration, workload::elapsedMillis);
+            server.baseUri(), ttl.toSeconds(), clients.size() * workers), width - 1, "", "  ")
+            .forEach(out::println);
+        out.println();
+        LiveView view = new LiveView(out, terminal, width, () -> workload.stats().stream()
+            .map(s -> new LiveView.Row(s.client().title(), s.client().id(),
+                s.tally(server.counts(s.client().id()))))
+            .toList(), duration, workload::elapsedMillis);
         ScheduledExecutorService ticker = startUpdating(view, terminal);
         try {
           workload.runFor(duration);

@@ -124,6 +124,19 @@ public final class DemoServer implements AutoCloseable {
     return counters.of(client).snapshot();
   }
 
+  /** Whether {@code user} still has a session whose refresh token works (not revoked by reuse detection). */
+  public boolean sessionAlive(String user) {
+    return refreshTokens.hasLiveFamily(user);
+  }
+
+  /**
+   * The shortest time between two successful refreshes of any clients, in milliseconds; -1 with
+   * fewer than two. Two refreshes close together mean two parties refreshed the same token.
+   */
+  public long shortestRefreshGapMillis() {
+    return counters.shortestRotationGapMillis();
+  }
+
   /** Stops the server at once; requests in progress are cut off. Idempotent. */
   @Override
   public void close() {
@@ -158,6 +171,7 @@ public final class DemoServer implements AutoCloseable {
     RefreshTokens.Rotation rotation = refreshTokens.rotate(presented);
     switch (rotation.status()) {
       case ROTATED:
+        counters.rotatedAt(accessTokens.clockMillis());
         return Reply.tokens(accessTokens.issue(Objects.requireNonNull(rotation.user())),
             Objects.requireNonNull(rotation.next()));
       case REUSED:

@@ -25,6 +25,8 @@ final class KeeperClient implements DemoClient {
   private final URI base;
   private final TokenKeeper keeper;
   private final JsonTokenEndpoint login;
+  private final String id;
+  private final String title;
 
   /**
    * @param tuning applied to the keeper's builder last: the demo passes it unchanged, tests set a
@@ -32,32 +34,56 @@ final class KeeperClient implements DemoClient {
    */
   KeeperClient(URI base, String username, String password, InstantSource clock,
       UnaryOperator<TokenKeeper.Builder> tuning) {
+    this(base, "keeper", "Tokenkeeper", username, password, clock, tuning);
+  }
+
+  /**
+   * @param id the name in the {@value DemoServer#CLIENT_HEADER} header (act 2: one per process)
+   * @param title the name on screen
+   */
+  KeeperClient(URI base, String id, String title, String username, String password,
+      InstantSource clock, UnaryOperator<TokenKeeper.Builder> tuning) {
     this.base = base;
-    JsonTokenEndpoint refresh = JsonTokenEndpoint.newBuilder(base.resolve("auth/refresh"))
-        .header(DemoServer.CLIENT_HEADER, id())
-        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
-        .accessTokenField("accessToken")
-        .refreshTokenField("refreshToken")
-        .build();
+    this.id = id;
+    this.title = title;
+    JsonTokenEndpoint refresh = refreshEndpoint(base, id);
     this.login = JsonTokenEndpoint.newBuilder(base.resolve("auth/login"))
-        .header(DemoServer.CLIENT_HEADER, id())
+        .header(DemoServer.CLIENT_HEADER, id)
         .requestBody(request -> Map.of("username", username, "password", password))
         .build();
-    this.keeper = tuning.apply(TokenKeeper.newBuilder(refresh).name("demo").clock(clock)).build();
+    this.keeper = tuning.apply(newKeeper(refresh).clock(clock)).build();
     // The JDK HttpClient adapter with default settings: every request to the demo API's origin
     // leaves with a valid token; a 401 invalidates it and the request is retried once.
     URI origin = URI.create(base.getScheme() + "://" + base.getRawAuthority());
     this.http = TokenHttpClient.wrap(DemoHttp.newClient(), TokenPolicy.of(origin, keeper));
   }
 
+  /** The keeper's builder with the demo's refresh call: {@code POST /auth/refresh {"refreshToken"}}. */
+  static TokenKeeper.Builder newKeeper(URI base, String id) {
+    return newKeeper(refreshEndpoint(base, id));
+  }
+
+  private static TokenKeeper.Builder newKeeper(JsonTokenEndpoint refresh) {
+    return TokenKeeper.newBuilder(refresh).name("demo");
+  }
+
+  private static JsonTokenEndpoint refreshEndpoint(URI base, String id) {
+    return JsonTokenEndpoint.newBuilder(base.resolve("auth/refresh"))
+        .header(DemoServer.CLIENT_HEADER, id)
+        .refreshRequestBody(refreshToken -> Map.of("refreshToken", refreshToken.value()))
+        .accessTokenField("accessToken")
+        .refreshTokenField("refreshToken")
+        .build();
+  }
+
   @Override
   public String id() {
-    return "keeper";
+    return id;
   }
 
   @Override
   public String title() {
-    return "Tokenkeeper";
+    return title;
   }
 
   @Override

@@ -82,6 +82,18 @@ final class RefreshTokens {
     }
   }
 
+  /** Whether {@code user} has a family that is not revoked: a session that can still refresh. */
+  boolean hasLiveFamily(String user) {
+    for (Family family : families.values()) {
+      synchronized (family) {
+        if (family.user.equals(user) && !family.revoked) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   private static String newToken() {
     byte[] bytes = new byte[32];
     RANDOM.nextBytes(bytes);

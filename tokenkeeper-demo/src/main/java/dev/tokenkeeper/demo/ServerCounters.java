@@ -1,5 +1,8 @@
 package dev.tokenkeeper.demo;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,6 +30,27 @@ final class ServerCounters {
   }
 
   private final Map<String, Counters> byClient = new ConcurrentHashMap<>();
+  private final List<Long> rotations = new ArrayList<>(); // guarded by itself
+
+  void rotatedAt(long millis) {
+    synchronized (rotations) {
+      rotations.add(millis);
+    }
+  }
+
+  long shortestRotationGapMillis() {
+    List<Long> sorted;
+    synchronized (rotations) {
+      sorted = new ArrayList<>(rotations);
+    }
+    Collections.sort(sorted);
+    long shortest = -1;
+    for (int i = 1; i < sorted.size(); i++) {
+      long gap = sorted.get(i) - sorted.get(i - 1);
+      shortest = shortest < 0 ? gap : Math.min(shortest, gap);
+    }
+    return shortest;
+  }
 
   Counters of(String client) {
     return byClient.computeIfAbsent(client, c -> new Counters());

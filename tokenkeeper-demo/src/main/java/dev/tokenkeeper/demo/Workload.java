@@ -21,8 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Workload implements AutoCloseable {
   private final InstantSource clock;
-  private final long startMillis;
   private final List<Lane> lanes = new ArrayList<>();
+  private final int workers;
+  /** When the run started: creation, then again when {@link #runFor} opens its start gate. */
+  private volatile long startMillis;
 
   /** One client, its stats, its workers and their threads. */
   private static final class Lane {
@@ -71,6 +73,7 @@ final class Workload implements AutoCloseable {
     for (DemoClient client : clients) {
       lanes.add(new Lane(new ClientStats(client, clock, startMillis, planned), workers));
     }
+    this.workers = workers;
   }
 
   List<ClientStats> stats() {
@@ -82,14 +85,38 @@ final class Workload implements AutoCloseable {
     return clock.millis() - startMillis;
   }
 
-  /** Every worker makes requests until {@code duration} after creation has passed on the clock. */
+  /**
+   * Every worker makes requests for {@code duration} on the clock, all starting at the same moment.
+   *
+   * <p>The threads are started first and wait at a gate; the run (and its clock) starts when the
+   * last one is there. Started one after the other, each new worker at once competes for the CPU
+   * with the thread still starting the rest: on a loaded 2-core machine the last client's workers
+   * came up 1 to 2 s after the first client's, and its row showed {@code ok 0} while the others
+   * were already counting. That was the Tokenkeeper client, third in line.
+   */
   void runFor(Duration duration) throws InterruptedException {
-    long end = startMillis + duration.toMillis();
-    awaitAll(submitToEveryWorker(worker -> {
-      while (clock.millis() < end && !Thread.currentThread().isInterrupted()) {
+    CountDownLatch ready = new CountDownLatch(lanes.size() * workers);
+    CountDownLatch go = new CountDownLatch(1);
+    long[] end = new long[1]; // written before go opens, read after: the latch orders both
+    List<Future<?>> running = submitToEveryWorker(worker -> {
+      ready.countDown();
+      try {
+        go.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      while (clock.millis() < end[0] && !Thread.currentThread().isInterrupted()) {
         worker.requestOnce();
       }
-    }));
+    });
+    ready.await();
+    long start = clock.millis();
+    end[0] = start + duration.toMillis();
+    startMillis = start;
+    lanes.forEach(l -> l.stats.startAt(start));
+    go.countDown();
+    awaitAll(running);
   }
 
   /** Every worker makes exactly one request, all released at once; returns when all are done. */
@@ -112,10 +139,12 @@ final class Workload implements AutoCloseable {
     void run(Worker worker);
   }
 
+  /** Submits {@code job} for every worker, the clients taking turns so none is started first. */
   private List<Future<?>> submitToEveryWorker(Job job) {
     List<Future<?>> submitted = new ArrayList<>();
-    for (Lane lane : lanes) {
-      for (Worker worker : lane.workers) {
+    for (int i = 0; i < workers; i++) {
+      for (Lane lane : lanes) {
+        Worker worker = lane.workers.get(i);
         submitted.add(lane.threads.submit(() -> job.run(worker)));
       }
     }

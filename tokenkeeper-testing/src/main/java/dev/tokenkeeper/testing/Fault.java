@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Hand faults to {@link ScriptedTokenServer#enqueue(Fault...)}: each incoming token request
  * consumes the next one, in order. {@link #delay(Duration)} and {@link #hold(CountDownLatch)} wait
- * and then serve the request normally, {@link #omitRefreshToken()} serves it normally without a
+ * and then serve the request normally, {@link #holdResponse(CountDownLatch)} serves it and then
+ * waits before answering, {@link #omitRefreshToken()} serves it normally without a
  * refresh token, and every other fault answers in place of the server without looking at the
  * request, so a faulted call never consumes or rotates a refresh token.
  *
@@ -25,6 +26,7 @@ public final class Fault {
   enum Kind {
     DELAY,
     HOLD,
+    HOLD_RESPONSE,
     STATUS,
     RETRY_AFTER,
     MALFORMED_JSON,
@@ -86,6 +88,21 @@ public final class Fault {
   public static Fault hold(CountDownLatch release) {
     requireNonNull(release, "release");
     return new Fault(Kind.HOLD, 0, null, release, null, "hold");
+  }
+
+  /**
+   * Serves the request at once — a presented refresh token is rotated, a token issued and counted
+   * — then withholds the answer until {@code release} reaches zero. The server has moved on while
+   * the client still waits: kill the client now and its rotation is lost with it, as when a
+   * process dies after the server rotated its refresh token and before it saved the new one.
+   *
+   * <p>{@link ScriptedTokenServer#issuedAccessTokens()} tells when the request has been served and
+   * its answer is being held. {@link ScriptedTokenServer#close()} ends a held answer by dropping
+   * its connection; the latch is left untouched.
+   */
+  public static Fault holdResponse(CountDownLatch release) {
+    requireNonNull(release, "release");
+    return new Fault(Kind.HOLD_RESPONSE, 0, null, release, null, "holdResponse");
   }
 
   /**

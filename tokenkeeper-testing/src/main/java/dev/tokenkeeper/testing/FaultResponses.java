@@ -35,7 +35,7 @@ final class FaultResponses {
       case STALL_MID_BODY -> new Response(200,
           Map.of("Content-Type", OAuthHttp.JSON, LoopbackHttpServer.STALL_MARKER, "true"),
           "{\"access_token\":\"eyJhbGciOiJSUzI1NiJ9.".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      case DELAY, HOLD, OMIT_REFRESH_TOKEN ->
+      case DELAY, HOLD, HOLD_RESPONSE, OMIT_REFRESH_TOKEN ->
           throw new IllegalArgumentException(fault + " serves the request; it has no response");
     };
   }

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.testing;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -17,11 +19,14 @@ final class RefreshTokenFamilies {
   sealed interface Redemption permits Redeemed, Rejected {}
 
   /**
-   * The token was valid.
+   * The token was valid, or was the family's previous token presented within the reuse grace
+   * window.
    *
-   * @param refreshToken the token to hand back: its successor when rotated, else the same token
+   * @param refreshToken the token to hand back: its successor when rotated, else the same token;
+   *     for a grace redemption the family's current token
+   * @param graceReuse true if a just-retired token was forgiven within the grace window
    */
-  record Redeemed(String subject, @Nullable String scope, String refreshToken)
+  record Redeemed(String subject, @Nullable String scope, String refreshToken, boolean graceReuse)
       implements Redemption {}
 
   /**
@@ -36,6 +41,7 @@ final class RefreshTokenFamilies {
     final String subject;
     final @Nullable String scope;
     boolean revoked;
+    @Nullable String current; // the live token, null once the family is revoked or never rotated
 
     Family(String clientId, String subject, @Nullable String scope) {
       this.clientId = clientId;
@@ -47,6 +53,8 @@ final class RefreshTokenFamilies {
   private static final class Entry {
     final Family family;
     boolean retired;
+    @Nullable String successor; // set when retired by a rotation
+    @Nullable Instant retiredAt;
 
     Entry(Family family) {
       this.family = family;
@@ -63,11 +71,13 @@ final class RefreshTokenFamilies {
   }
 
   /**
-   * Redeems {@code token} for {@code clientId}: with {@code rotate} the token is retired and a
-   * successor issued; with {@code detectReuse} replaying a retired token revokes its family.
+   * Redeems {@code token} for {@code clientId} at {@code now}: with {@code rotate} the token is
+   * retired and a successor issued; with {@code detectReuse} replaying a retired token revokes its
+   * family, except that the family's previous token presented within {@code graceWindow} of its
+   * rotation redeems to the family's current token (Auth0's reuse interval, Okta's grace period).
    */
-  synchronized Redemption redeem(
-      String token, String clientId, boolean rotate, boolean detectReuse) {
+  synchronized Redemption redeem(String token, String clientId, boolean rotate,
+      boolean detectReuse, Duration graceWindow, Instant now) {
     Entry entry = tokens.get(token);
     if (entry == null) {
       return new Rejected("unknown refresh token", false);
@@ -80,6 +90,11 @@ final class RefreshTokenFamilies {
       return new Rejected("refresh token was revoked", false);
     }
     if (entry.retired) {
+      if (isForgiven(entry, graceWindow, now)) {
+        // The client that rotated it died or lost the answer: hand back the pair it would have
+        // had, so the rotation it never saved is not the end of the session.
+        return new Redeemed(family.subject, family.scope, entry.successor, true);
+      }
       if (!detectReuse) {
         return new Rejected("refresh token was already used", false);
       }
@@ -87,10 +102,27 @@ final class RefreshTokenFamilies {
       return new Rejected("refresh token reuse detected", true);
     }
     if (!rotate) {
-      return new Redeemed(family.subject, family.scope, token);
+      return new Redeemed(family.subject, family.scope, token, false);
     }
+    String successor = add(family);
     entry.retired = true;
-    return new Redeemed(family.subject, family.scope, add(family));
+    entry.successor = successor;
+    entry.retiredAt = now;
+    family.current = successor;
+    return new Redeemed(family.subject, family.scope, successor, false);
+  }
+
+  /**
+   * Only the token retired by the family's latest rotation, and only within the window: a token
+   * two rotations old, or one presented after the window, is reuse.
+   */
+  private static boolean isForgiven(Entry entry, Duration graceWindow, Instant now) {
+    Instant retiredAt = entry.retiredAt;
+    return !graceWindow.isZero()
+        && retiredAt != null
+        && entry.successor != null
+        && entry.successor.equals(entry.family.current)
+        && !now.isAfter(retiredAt.plus(graceWindow));
   }
 
   /**

@@ -238,6 +238,15 @@ public final class ScriptedTokenServer implements AutoCloseable {
     return stats.reuseDetections();
   }
 
+  /**
+   * Returns how many times a just-retired refresh token was presented within the {@linkplain
+   * ScriptedTokenServerBuilder#reuseGraceWindow reuse grace window} and answered with the family's
+   * current pair instead of being treated as reuse.
+   */
+  public int graceReuses() {
+    return stats.graceReuses();
+  }
+
   /** Returns how many refresh token families the revocation endpoint revoked. */
   public int revocations() {
     return stats.revocations();

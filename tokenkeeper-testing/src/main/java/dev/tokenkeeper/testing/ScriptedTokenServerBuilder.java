@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * ScriptedTokenServer#newBuilder()}.
  *
  * <p>Defaults: the system clock, 5-minute access tokens as RS256 JWTs with {@code expires_in},
- * refresh token rotation and reuse detection on, one client {@value #DEFAULT_CLIENT_ID} / {@value
+ * refresh token rotation and reuse detection on, no reuse grace window, one client {@value #DEFAULT_CLIENT_ID} / {@value
  * #DEFAULT_CLIENT_SECRET}, one user {@value #DEFAULT_USERNAME} / {@value #DEFAULT_PASSWORD}, no
  * refresh tokens for {@code client_credentials}, the server's base URI as issuer, no audience, and
  * a {@code Date} header on every response.
@@ -41,6 +41,7 @@ public final class ScriptedTokenServerBuilder {
   private Duration accessTokenTtl = Duration.ofMinutes(5);
   private boolean rotateRefreshTokens = true;
   private boolean reuseDetection = true;
+  private Duration reuseGraceWindow = Duration.ZERO;
   private final Map<String, String> clients = new LinkedHashMap<>();
   private final Map<String, String> users = new LinkedHashMap<>();
   private boolean issueRefreshTokenForClientCredentials;
@@ -95,6 +96,32 @@ public final class ScriptedTokenServerBuilder {
    */
   public ScriptedTokenServerBuilder reuseDetection(boolean detect) {
     this.reuseDetection = detect;
+    return this;
+  }
+
+  /**
+   * Sets a reuse grace window, as Auth0 (reuse interval) and Okta (grace period for token
+   * rotation) offer (default zero: none). Within {@code window} of a rotation, presenting the token
+   * that rotation retired is forgiven: the answer is the family's current pair, its current refresh
+   * token (not rotated again) and a new access token, and {@link
+   * ScriptedTokenServer#graceReuses()} counts it. Only the token retired by the family's latest
+   * rotation is forgiven; an older one, or one presented after the window, is reuse as {@link
+   * #reuseDetection} says. The window is measured on the {@link #clock} between the two requests
+   * (after any delay or hold).
+   *
+   * <p>This is what lets a client survive a process killed after the server rotated its refresh
+   * token and before the new one was saved: the next process presents the saved, just-retired
+   * token and gets the pair the dead one never stored.
+   *
+   * @throws IllegalArgumentException if {@code window} is negative
+   */
+  public ScriptedTokenServerBuilder reuseGraceWindow(Duration window) {
+    requireNonNull(window, "window");
+    if (window.isNegative()) {
+      throw new IllegalArgumentException(
+          "reuse grace window must be zero (none) or positive, was " + window);
+    }
+    this.reuseGraceWindow = window;
     return this;
   }
 
@@ -232,6 +259,7 @@ public final class ScriptedTokenServerBuilder {
             accessTokenTtl,
             rotateRefreshTokens,
             reuseDetection,
+            reuseGraceWindow,
             Collections.unmodifiableMap(clientSecrets),
             Collections.unmodifiableMap(passwords),
             issueRefreshTokenForClientCredentials,

@@ -8,6 +8,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The validated configuration of a {@link ScriptedTokenServer}; immutable and thread-safe.
  *
+ * @param reuseGraceWindow how long after a rotation the retired token still redeems; zero for none
  * @param clients client secrets by client id, in registration order (the first is the default)
  * @param users passwords by username, for the password grant
  */
@@ -16,6 +17,7 @@ record ServerSettings(
     Duration accessTokenTtl,
     boolean rotateRefreshTokens,
     boolean reuseDetection,
+    Duration reuseGraceWindow,
     Map<String, String> clients,
     Map<String, String> users,
     boolean issueRefreshTokenForClientCredentials,
@@ -43,6 +45,8 @@ record ServerSettings(
         + rotateRefreshTokens
         + ", reuseDetection="
         + reuseDetection
+        + ", reuseGraceWindow="
+        + reuseGraceWindow
         + ", jwtAccessTokens="
         + jwtAccessTokens
         + "}";

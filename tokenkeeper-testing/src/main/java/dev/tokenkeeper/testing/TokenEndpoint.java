@@ -71,6 +71,10 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
       case HOLD:
         fault.release().await();
         return serve(request, form, credentials, false);
+      case HOLD_RESPONSE:
+        Response served = serve(request, form, credentials, false);
+        fault.release().await(); // rotated already: the answer is what waits
+        return served;
       case OMIT_REFRESH_TOKEN:
         return serve(request, form, credentials, true);
       default:
@@ -141,8 +145,8 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
     }
     // omitRefreshToken serves without rotating, so the presented token stays valid.
     boolean rotate = settings.rotateRefreshTokens() && !omit;
-    Redemption redemption =
-        families.redeem(presented, clientId, rotate, settings.reuseDetection());
+    Redemption redemption = families.redeem(presented, clientId, rotate,
+        settings.reuseDetection(), settings.reuseGraceWindow(), now);
     if (redemption instanceof Rejected rejected) {
       if (rejected.reuseDetected()) {
         stats.reuseDetected();
@@ -150,6 +154,9 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
       return OAuthHttp.error(400, "invalid_grant", rejected.description());
     }
     Redeemed redeemed = (Redeemed) redemption;
+    if (redeemed.graceReuse()) {
+      stats.graceReuse();
+    }
     String requested = form.get("scope");
     String scope = requested != null ? requested : redeemed.scope();
     return success(clientId, redeemed.subject(), scope, omit ? null : redeemed.refreshToken(), now);

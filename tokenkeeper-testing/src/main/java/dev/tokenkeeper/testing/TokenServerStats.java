@@ -21,6 +21,7 @@ final class TokenServerStats {
   private final Map<String, Integer> byGrantType = new HashMap<>();
   private int issuedAccessTokens;
   private int reuseDetections;
+  private int graceReuses;
   private int revocations;
 
   /** Logs and counts a token request as soon as it arrives, before any fault holds it. */
@@ -45,6 +46,10 @@ final class TokenServerStats {
     update(() -> reuseDetections++);
   }
 
+  void graceReuse() {
+    update(() -> graceReuses++);
+  }
+
   void familyRevoked() {
     update(() -> revocations++);
   }
@@ -63,6 +68,10 @@ final class TokenServerStats {
 
   int reuseDetections() {
     return read(() -> reuseDetections);
+  }
+
+  int graceReuses() {
+    return read(() -> graceReuses);
   }
 
   int revocations() {
