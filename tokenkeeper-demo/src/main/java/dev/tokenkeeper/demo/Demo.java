@@ -47,7 +47,8 @@ public final class Demo {
       try {
         System.exit(WorkerMain.run(List.of(args).subList(1, args.length), out));
       } catch (Exception e) {
-        System.err.println("tokenkeeper-demo worker: " + e);
+        // The class only: a foreign exception's message could quote a token it was handed.
+        System.err.println("tokenkeeper-demo worker failed: " + e.getClass().getName());
         System.exit(1);
       }
     }
