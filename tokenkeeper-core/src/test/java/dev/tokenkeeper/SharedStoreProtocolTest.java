@@ -154,7 +154,15 @@ class SharedStoreProtocolTest {
   @Test
   void callersWaitingOnAProactiveRefresh_getANewerUsableToken_evenIfTheKeepersWindowCallsItStale()
       throws Exception {
-    TokenKeeper a = keeper("a");
+    // The lease wait is bounded by the attempt timeout on the keeper's clock: longer than the
+    // minute this test moves the clock, so the refresh is still waiting when the write arrives.
+    TokenKeeper a = TokenKeeper.newBuilder(endpoint.refreshTokens()).name("a").clock(clock)
+        .scheduler(clock::schedule).jitter(0).random(() -> 0L).store(store())
+        .attemptTimeout(Duration.ofMinutes(5))
+        .initialTokens(TokenResponse.bearer(server.mintAccessToken("alice", TTL))
+            .withExpiresIn(TTL).withRefreshToken(login()))
+        .build();
+    keepers.add(a);
     FileTokenStore other = store();
     RefreshLease lease = other.tryLease(Duration.ofMinutes(1)); // held by the other keeper throughout
     assertThat(lease).isNotNull();
