@@ -729,6 +729,10 @@ public final class Engine {
         Instant.ofEpochMilli(receivedAt));
     AccessToken token = result.token();
     if (token.expiresAt() != null && !token.expiresAt().isAfter(token.obtainedAt())) {
+      if (response.refreshToken() != null) {
+        // The server has retired the refresh token we sent: the next attempt needs this one.
+        keepRotation(base, new RefreshToken(response.refreshToken()));
+      }
       temporaryFailure(flight, TokenEndpointException.invalidResponse(0,
           "the token endpoint issued an access token that had already expired (check clocks)",
           null), sentAt);
@@ -835,6 +839,42 @@ public final class Engine {
     notify(l -> l.onRefreshed(new TokenListener.Refreshed(TokenRequest.Reason.EXPIRED,
         Duration.ofMillis(Math.max(0, clock.millis() - token.obtainedAt().toEpochMilli())),
         token.fingerprint(), token.expiresAt(), rotated != null)));
+  }
+
+  /**
+   * Keeps the rotated refresh token of an answer that cannot be used otherwise (its access token
+   * had already expired on arrival): the server has retired the one we sent, and presenting that
+   * again would look like reuse (a server with reuse detection then revokes the session). Saved
+   * with the access token we had, unless a sign-in, sign-out or another writer moved on meanwhile.
+   */
+  private void keepRotation(Snapshot base, RefreshToken rotated) {
+    Snapshot now = current.get();
+    if (now.session != base.session || now.ended != null || now.storeVersion != base.storeVersion) {
+      revokeIfSignedOut(rotated);
+      return;
+    }
+    long version = base.storeVersion + 1;
+    try {
+      if (!config.store().compareAndSet(base.storeVersion,
+          new StoredTokens(version, base.token, rotated))) {
+        LOG.log(Level.DEBUG, () -> config.name() + ": rotated refresh token of an unusable answer"
+            + " not saved: the store moved on");
+        return;
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, config.name() + ": could not save a rotated refresh token to the store ("
+          + e.getClass().getName() + "); keeping it in memory");
+      version = base.storeVersion;
+    }
+    for (;;) {
+      Snapshot s = current.get();
+      if (s.session != base.session || s.closed || s.storeVersion != base.storeVersion) {
+        return;
+      }
+      if (current.compareAndSet(s, s.withRefreshToken(rotated, version))) {
+        return;
+      }
+    }
   }
 
   private Future<?> scheduleAttemptDeadline(Flight flight, long sentAt) {

@@ -99,6 +99,12 @@ final class Snapshot {
         reason, cause, rejected, closed);
   }
 
+  /** The same access token and windows with another refresh token, saved as {@code storeVersion}. */
+  Snapshot withRefreshToken(RefreshToken refreshToken, long storeVersion) {
+    return new Snapshot(token, refreshToken, staleAt, expiredAt, refreshNotBefore, storeVersion,
+        session, ended, endCause, rejected, closed);
+  }
+
   /** The same state in the next session: a sign-in has begun. */
   Snapshot nextSession() {
     return new Snapshot(token, refreshToken, staleAt, expiredAt, refreshNotBefore, storeVersion,
