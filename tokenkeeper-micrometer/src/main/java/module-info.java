@@ -1,5 +1,6 @@
 /**
- * Micrometer meters from a {@code TokenKeeper}'s events: {@link dev.tokenkeeper.micrometer.TokenKeeperMetrics}.
+ * Micrometer meters from a {@code TokenKeeper}'s events: {@link dev.tokenkeeper.micrometer.TokenKeeperMetrics};
+ * Observations of its token endpoint calls: {@link dev.tokenkeeper.micrometer.TokenKeeperObservations}.
  * Micrometer is the application's (a provided dependency): required to compile, never forced at
  * run time; name it in your own module.
  */
@@ -10,5 +11,6 @@ module dev.tokenkeeper.micrometer {
   // The Automatic-Module-Name of micrometer-core. Static and not transitive, for the reason given
   // in dev.tokenkeeper.okhttp's module-info.
   requires static micrometer.core;
+  requires static micrometer.observation;
   requires static transitive org.jspecify;
 }
