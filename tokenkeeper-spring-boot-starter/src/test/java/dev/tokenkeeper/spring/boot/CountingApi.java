@@ -27,13 +27,17 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A resource server on 127.0.0.1 that checks each Bearer JWT against its issuer's JWK set and its
  * {@code exp} against the real clock, allowing {@code skew} past it as every resource server allows
- * some (Spring Security's default is 60 s for tokens of minutes), and counts what it saw: answers by {@code X-Via} (which client
+ * some (Spring Security's default is 60 s for tokens of minutes), and counts what it saw. Expiry is
+ * judged when the request arrived, or, if the request carries {@link #SENT_AT}, when the client
+ * sent it, whichever is earlier. answers by {@code X-Via} (which client
  * kind sent the request) and method, and every distinct token it accepted. {@link #revokeNewest()}
  * is a server-side revocation: the newest accepted token is refused from then on although it has
  * not expired. {@code /api/**}: 200 {@code ok <subject> <body length>} or 401 {@code Bearer
  * error="invalid_token"}. Thread-safe.
  */
 final class CountingApi implements AutoCloseable {
+  /** Header with the instant (epoch millis) a request left the client, after its token was attached. */
+  static final String SENT_AT = "X-Sent-At";
   private final JWKSet keys;
   private final HttpServer http;
   private final ExecutorService executor;
@@ -112,10 +116,13 @@ final class CountingApi implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
+    Instant arrived = Instant.now();
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
       String via = String.valueOf(exchange.getRequestHeaders().getFirst("X-Via"));
-      String subject = subject(exchange.getRequestHeaders().getFirst("Authorization"));
+      String sentAt = exchange.getRequestHeaders().getFirst(SENT_AT);
+      Instant judgedAt = sentAt == null ? arrived : Instant.ofEpochMilli(Math.min(Long.parseLong(sentAt), arrived.toEpochMilli()));
+      String subject = subject(exchange.getRequestHeaders().getFirst("Authorization"), judgedAt);
       int status = subject == null ? 401 : 200;
       answers.computeIfAbsent(via + " " + exchange.getRequestMethod() + " " + status, k -> new LongAdder()).increment();
       if (subject == null) {
@@ -129,7 +136,7 @@ final class CountingApi implements AutoCloseable {
     }
   }
 
-  private String subject(String authorization) {
+  private String subject(String authorization, Instant now) {
     if (authorization == null || !authorization.startsWith("Bearer ")) {
       return null;
     }
@@ -145,7 +152,6 @@ final class CountingApi implements AutoCloseable {
         return null;
       }
       Instant expiry = jwt.getJWTClaimsSet().getExpirationTime().toInstant();
-      Instant now = Instant.now();
       if (now.isAfter(expiry)) {
         latestMillisPastExpiry.accumulateAndGet(Duration.between(expiry, now).toMillis(), Math::max);
       }
