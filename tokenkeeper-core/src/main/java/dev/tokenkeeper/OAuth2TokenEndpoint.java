@@ -1,7 +1,9 @@
 package dev.tokenkeeper;
 
+import dev.tokenkeeper.internal.Discovery;
 import dev.tokenkeeper.internal.HttpEndpoint;
 import dev.tokenkeeper.internal.OAuth2Calls;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -26,6 +28,16 @@ import org.jspecify.annotations.Nullable;
  * TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).build();
  * }</pre>
  *
+ * <p>Or from the issuer alone, with the endpoints read from its metadata (RFC 8414 / OpenID
+ * Connect Discovery) on the first call:
+ *
+ * <pre>{@code
+ * OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.forIssuer(URI.create("https://auth.example.com"))
+ *     .clientId("my-service")
+ *     .clientSecret(System.getenv("CLIENT_SECRET"))
+ *     .build();
+ * }</pre>
+ *
  * <p>Calls go through the endpoint's own plain {@link HttpClient} (one that never follows
  * redirects, unless you give your own), never through an authenticated client. Error answers are
  * classified per RFC 6749 section 5.2: 400, 401, {@code invalid_grant}, {@code invalid_client} and
@@ -39,11 +51,14 @@ import org.jspecify.annotations.Nullable;
  */
 public final class OAuth2TokenEndpoint {
   private final OAuth2Calls calls;
+  private final @Nullable Discovery discovery;
   private final @Nullable String scope;
   private final Duration timeout;
 
-  private OAuth2TokenEndpoint(OAuth2Calls calls, @Nullable String scope, Duration timeout) {
+  private OAuth2TokenEndpoint(OAuth2Calls calls, @Nullable Discovery discovery,
+      @Nullable String scope, Duration timeout) {
     this.calls = calls;
+    this.discovery = discovery;
     this.scope = scope;
     this.timeout = timeout;
   }
@@ -54,7 +69,52 @@ public final class OAuth2TokenEndpoint {
    * @throws IllegalArgumentException if the URI is not absolute http(s)
    */
   public static Builder newBuilder(URI tokenUri) {
-    return new Builder(tokenUri);
+    return new Builder(Objects.requireNonNull(tokenUri, "tokenUri"), null);
+  }
+
+  /**
+   * Returns a builder for the authorization server identified by {@code issuer}: the token and
+   * revocation endpoints come from its metadata, fetched on the first call from {@code
+   * /.well-known/oauth-authorization-server} (RFC 8414, inserted before the issuer's path), else
+   * {@code /.well-known/openid-configuration} (OpenID Connect Discovery, appended to it). Nothing is
+   * fetched by {@link Builder#build()}: a server that is down at startup delays the first token,
+   * it does not stop the application.
+   *
+   * <p>The metadata's {@code issuer} must equal {@code issuer} character for character (RFC 8414
+   * section 3.3: the defence against mix-up attacks), or every call fails with a {@link
+   * DiscoveryException} ({@link DiscoveryException.Reason#ISSUER_MISMATCH}) that names both. The
+   * metadata is cached for the life of the endpoint and fetched again after a call to one of its
+   * endpoints fails without a connection, with 404 or with 410; each fetch is bounded by {@link
+   * Builder#timeout}.
+   *
+   * @param issuer the issuer identifier, exactly as the server names it (mind a trailing slash)
+   * @throws IllegalArgumentException if the URI is not absolute http(s), or has a query or fragment
+   */
+  public static Builder forIssuer(URI issuer) {
+    Objects.requireNonNull(issuer, "issuer");
+    if (issuer.getRawQuery() != null || issuer.getRawFragment() != null) {
+      throw new IllegalArgumentException("an issuer has no query or fragment (RFC 8414 section 2): "
+          + HttpEndpoint.describe(issuer));
+    }
+    return new Builder(null, issuer);
+  }
+
+  /**
+   * Returns the authorization server's metadata, fetching it if it is not cached (an endpoint built
+   * with {@link #forIssuer}). Thread-safe; concurrent callers share one fetch.
+   *
+   * @throws DiscoveryException when the metadata cannot be fetched or used; {@link
+   *     DiscoveryException#reason()} says why
+   * @throws IOException never other than a {@link DiscoveryException}
+   * @throws InterruptedException if the thread is interrupted while it waits
+   * @throws IllegalStateException when the endpoint was built with {@link #newBuilder(URI)}
+   */
+  public AuthorizationServerMetadata metadata() throws IOException, InterruptedException {
+    if (discovery == null) {
+      throw new IllegalStateException("this endpoint was configured with its token URI, not an issuer:"
+          + " build it with OAuth2TokenEndpoint.forIssuer(issuer) to read the metadata");
+    }
+    return discovery.metadata();
   }
 
   /**
@@ -108,7 +168,9 @@ public final class OAuth2TokenEndpoint {
   }
 
   private TokenSource source(EndpointSource.Call call, boolean configuredCredentials, String grant) {
-    return new EndpointSource(call, timeout, configuredCredentials,
+    // With discovery a call may fetch the metadata first, each bounded by the timeout.
+    Duration longest = discovery == null ? timeout : timeout.multipliedBy(2);
+    return new EndpointSource(call, longest, configuredCredentials,
         "OAuth2TokenEndpoint[" + calls + ", grant=" + grant + "]");
   }
 
@@ -118,6 +180,7 @@ public final class OAuth2TokenEndpoint {
    * @throws IllegalStateException when no revocation endpoint was configured
    */
   public TokenRevoker revoker() {
+    // With discovery, revoke() itself fails with IllegalStateException when the metadata names none.
     if (!calls.hasRevocationEndpoint()) {
       throw new IllegalStateException("no revocation endpoint: set Builder.revocationEndpoint(uri)");
     }
@@ -149,7 +212,8 @@ public final class OAuth2TokenEndpoint {
 
   /** Builds an {@link OAuth2TokenEndpoint}; every setter checks its argument. Not thread-safe. */
   public static final class Builder {
-    private final URI tokenUri;
+    private final @Nullable URI tokenUri;
+    private final @Nullable URI issuer;
     private @Nullable URI revocationUri;
     private @Nullable String clientId;
     private @Nullable String clientSecret;
@@ -160,8 +224,9 @@ public final class OAuth2TokenEndpoint {
     private Duration timeout = Duration.ofSeconds(10);
     private boolean allowPlainHttp;
 
-    private Builder(URI tokenUri) {
-      this.tokenUri = Objects.requireNonNull(tokenUri, "tokenUri");
+    private Builder(@Nullable URI tokenUri, @Nullable URI issuer) {
+      this.tokenUri = tokenUri;
+      this.issuer = issuer;
     }
 
     /** The client identifier. */
@@ -212,7 +277,10 @@ public final class OAuth2TokenEndpoint {
       return this;
     }
 
-    /** The RFC 7009 revocation endpoint, for {@link #revoker()}. */
+    /**
+     * The RFC 7009 revocation endpoint, for {@link #revoker()}. With {@link #forIssuer} it comes
+     * from the metadata, and setting it fails {@link #build()}.
+     */
     public Builder revocationEndpoint(URI revocationUri) {
       this.revocationUri = Objects.requireNonNull(revocationUri, "revocationUri");
       return this;
@@ -253,11 +321,19 @@ public final class OAuth2TokenEndpoint {
      * Builds the endpoint.
      *
      * @throws IllegalArgumentException for plain http to a non-loopback host, or a non-http URI
-     * @throws IllegalStateException when a secret is set without a client id, or an authentication
-     *     method lacks what it needs
+     * @throws IllegalStateException when a secret is set without a client id, an authentication
+     *     method lacks what it needs, or a revocation endpoint is set with {@link #forIssuer}
      */
     public OAuth2TokenEndpoint build() {
-      HttpEndpoint.checkEndpoint(tokenUri, allowPlainHttp, "token endpoint");
+      if (tokenUri != null) {
+        HttpEndpoint.checkEndpoint(tokenUri, allowPlainHttp, "token endpoint");
+      } else {
+        HttpEndpoint.checkEndpoint(Objects.requireNonNull(issuer), allowPlainHttp, "issuer");
+        if (revocationUri != null) {
+          throw new IllegalStateException("with forIssuer(...) the revocation endpoint comes from the"
+              + " issuer's metadata: remove revocationEndpoint(...), or use newBuilder(tokenUri)");
+        }
+      }
       if (revocationUri != null) {
         HttpEndpoint.checkEndpoint(revocationUri, allowPlainHttp, "revocation endpoint");
       }
@@ -270,8 +346,12 @@ public final class OAuth2TokenEndpoint {
         throw new IllegalStateException(auth + " needs a client secret: call clientSecret(...)");
       }
       HttpClient client = httpClient != null ? httpClient : HttpEndpoint.defaultClient();
-      return new OAuth2TokenEndpoint(new OAuth2Calls(client, tokenUri, revocationUri, clientId,
-          clientSecret, auth, Map.copyOf(parameters), timeout), scope, timeout);
+      Discovery discovery = tokenUri == null
+          ? new Discovery(client, Objects.requireNonNull(issuer), timeout, allowPlainHttp) : null;
+      OAuth2Calls.Endpoints endpoints = discovery != null ? discovery
+          : new OAuth2Calls.Fixed(tokenUri, revocationUri);
+      return new OAuth2TokenEndpoint(new OAuth2Calls(client, endpoints, clientId,
+          clientSecret, auth, Map.copyOf(parameters), timeout), discovery, scope, timeout);
     }
   }
 }

@@ -23,21 +23,59 @@ public final class OAuth2Calls {
   public static final Set<String> RESERVED = Set.of("grant_type", "client_id", "client_secret",
       "refresh_token", "username", "password", "scope", "code", "token");
 
+  /** Where the token and revocation endpoints are: configured, or read from the issuer's metadata. */
+  public interface Endpoints {
+    /** The token endpoint. */
+    URI token() throws IOException, InterruptedException;
+
+    /** The revocation endpoint, or null when there is none. */
+    @Nullable URI revocation() throws IOException, InterruptedException;
+
+    /** Whether a revocation endpoint may exist (known without I/O). */
+    boolean hasRevocation();
+
+    /** A call to {@code uri} failed as if the endpoint moved (no connection, 404, 410). */
+    void failed(URI uri);
+  }
+
+  /** Endpoints given by the user. */
+  public record Fixed(URI tokenUri, @Nullable URI revocationUri) implements Endpoints {
+    @Override
+    public URI token() {
+      return tokenUri;
+    }
+
+    @Override
+    public @Nullable URI revocation() {
+      return revocationUri;
+    }
+
+    @Override
+    public boolean hasRevocation() {
+      return revocationUri != null;
+    }
+
+    @Override
+    public void failed(URI uri) {}
+
+    @Override
+    public String toString() {
+      return HttpEndpoint.describe(tokenUri);
+    }
+  }
+
   private final HttpClient client;
-  private final URI tokenUri;
-  private final @Nullable URI revocationUri;
+  private final Endpoints endpoints;
   private final @Nullable String clientId;
   private final @Nullable String clientSecret;
   private final ClientAuthentication authentication;
   private final Map<String, String> parameters;
   private final Duration timeout;
 
-  public OAuth2Calls(HttpClient client, URI tokenUri, @Nullable URI revocationUri,
-      @Nullable String clientId, @Nullable String clientSecret, ClientAuthentication authentication,
+  public OAuth2Calls(HttpClient client, Endpoints endpoints, @Nullable String clientId, @Nullable String clientSecret, ClientAuthentication authentication,
       Map<String, String> parameters, Duration timeout) {
     this.client = client;
-    this.tokenUri = tokenUri;
-    this.revocationUri = revocationUri;
+    this.endpoints = endpoints;
     this.clientId = clientId;
     this.clientSecret = clientSecret;
     this.authentication = authentication;
@@ -52,11 +90,29 @@ public final class OAuth2Calls {
     body.put("grant_type", grantType);
     body.putAll(form);
     parameters.forEach(body::putIfAbsent);
-    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(tokenUri, body), timeout);
+    URI tokenUri = endpoints.token();
+    return parse(call(tokenUri, body));
+  }
+
+  /** Posts {@code body} to {@code uri}; tells the endpoints when the answer suggests they moved. */
+  private HttpEndpoint.Answer call(URI uri, Map<String, String> body)
+      throws IOException, InterruptedException {
+    HttpEndpoint.Answer answer;
+    try {
+      answer = HttpEndpoint.send(client, post(uri, body), timeout);
+    } catch (TokenEndpointException e) {
+      throw e;
+    } catch (IOException e) {
+      endpoints.failed(uri);
+      throw e;
+    }
     if (!answer.isSuccess()) {
+      if (answer.status() == 404 || answer.status() == 410) {
+        endpoints.failed(uri);
+      }
       throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
     }
-    return parse(answer);
+    return answer;
   }
 
   /** Parses an RFC 6749 section 5.1 success. */
@@ -82,21 +138,20 @@ public final class OAuth2Calls {
   }
 
   public boolean hasRevocationEndpoint() {
-    return revocationUri != null;
+    return endpoints.hasRevocation();
   }
 
   /** Revokes {@code token} (RFC 7009). Unknown tokens are revoked as far as the server is concerned. */
   public void revoke(RefreshToken token) throws IOException, InterruptedException {
+    URI revocationUri = endpoints.revocation();
     if (revocationUri == null) {
-      throw new IllegalStateException("no revocation endpoint configured");
+      throw new IllegalStateException("no revocation endpoint: the issuer's metadata names none,"
+          + " or none was configured");
     }
     Map<String, String> body = new LinkedHashMap<>();
     body.put("token", token.value());
     body.put("token_type_hint", "refresh_token");
-    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(revocationUri, body), timeout);
-    if (!answer.isSuccess()) {
-      throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
-    }
+    call(revocationUri, body);
   }
 
   private HttpRequest post(URI uri, Map<String, String> form) {
@@ -142,6 +197,6 @@ public final class OAuth2Calls {
 
   @Override
   public String toString() {
-    return HttpEndpoint.describe(tokenUri) + ", clientId=" + clientId + ", authentication=" + authentication;
+    return endpoints + ", clientId=" + clientId + ", authentication=" + authentication;
   }
 }

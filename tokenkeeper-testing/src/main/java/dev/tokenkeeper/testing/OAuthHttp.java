@@ -78,6 +78,10 @@ final class OAuthHttp {
     return new Form(Collections.unmodifiableMap(parameters), problem);
   }
 
+  /** The client authentication methods the token endpoint accepts, as its metadata lists them. */
+  static final java.util.List<String> AUTH_METHODS =
+      java.util.List.of("client_secret_basic", "client_secret_post");
+
   /** Reads client_secret_basic or client_secret_post credentials, whichever the request uses. */
   static ClientCredentials clientCredentials(Request request, Form form) {
     String authorization = request.header("authorization");

@@ -44,6 +44,7 @@ public final class ScriptedTokenServer implements AutoCloseable {
   private static final String TOKEN_PATH = "/oauth2/token";
   private static final String REVOCATION_PATH = "/oauth2/revoke";
   private static final String JWKS_PATH = "/oauth2/jwks";
+  private static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
 
   private final ServerSettings settings;
   private final AccessTokenMinter minter = new AccessTokenMinter();
@@ -54,6 +55,9 @@ public final class ScriptedTokenServer implements AutoCloseable {
   private @Nullable LoopbackHttpServer http; // guarded by lifecycleLock
   private boolean closed; // guarded by lifecycleLock
   private volatile @Nullable URI baseUri;
+  private volatile @Nullable String issuer;
+  private final java.util.concurrent.atomic.AtomicInteger metadataRequests =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   ScriptedTokenServer(ServerSettings settings) {
     this.settings = settings;
@@ -89,6 +93,8 @@ public final class ScriptedTokenServer implements AutoCloseable {
       String issuer = settings.issuer() != null ? settings.issuer() : base.toString();
       server.start(
           Map.of(
+              METADATA_PATH,
+              request -> metadata(request, base, issuer),
               TOKEN_PATH,
               new TokenEndpoint(settings, issuer, minter, families, stats, faults),
               REVOCATION_PATH,
@@ -100,6 +106,7 @@ public final class ScriptedTokenServer implements AutoCloseable {
                       : OAuthHttp.methodNotAllowed("GET")));
       http = server;
       baseUri = base;
+      this.issuer = issuer;
     }
     return this;
   }
@@ -133,6 +140,43 @@ public final class ScriptedTokenServer implements AutoCloseable {
    */
   public URI jwksUri() {
     return base().resolve(JWKS_PATH);
+  }
+
+  /**
+   * Returns the issuer this server names in its tokens and its metadata: {@code
+   * http://127.0.0.1:<port>} unless {@link ScriptedTokenServerBuilder#issuer} set another.
+   *
+   * @throws IllegalStateException if the server has not been started
+   */
+  public URI issuerUri() {
+    base();
+    return URI.create(requireNonNull(issuer));
+  }
+
+  /**
+   * Returns how many requests reached the RFC 8414 metadata document, {@code
+   * http://127.0.0.1:<port>/.well-known/oauth-authorization-server}. It names this server's
+   * {@linkplain #issuerUri() issuer}, token, revocation and JWK set endpoints and the client
+   * authentication methods the token endpoint accepts.
+   */
+  public int metadataRequests() {
+    return metadataRequests.get();
+  }
+
+  private LoopbackHttpServer.Response metadata(
+      LoopbackHttpServer.Request request, URI base, String issuer) {
+    if (!request.method().equals("GET")) {
+      return OAuthHttp.methodNotAllowed("GET");
+    }
+    metadataRequests.incrementAndGet();
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("issuer", issuer);
+    body.put("token_endpoint", base.resolve(TOKEN_PATH).toString());
+    body.put("revocation_endpoint", base.resolve(REVOCATION_PATH).toString());
+    body.put("jwks_uri", base.resolve(JWKS_PATH).toString());
+    body.put("grant_types_supported", List.of("client_credentials", "password", "refresh_token"));
+    body.put("token_endpoint_auth_methods_supported", OAuthHttp.AUTH_METHODS);
+    return OAuthHttp.json(200, body);
   }
 
   /** Returns the RSA public key that verifies this server's RS256 access tokens. */

@@ -30,7 +30,7 @@ final class SpringSecurityRegistrations {
       @Nullable String clientAuthenticationMethod, @Nullable String authorizationGrantType,
       @Nullable List<String> scope, @Nullable String provider) {}
 
-  /** A provider's endpoints; only the token endpoint matters here. */
+  /** A provider's endpoints; only the token endpoint (or the issuer that names it) matters here. */
   record Provider(@Nullable String tokenUri, @Nullable String issuerUri) {}
 
   private SpringSecurityRegistrations() {}
@@ -93,12 +93,31 @@ final class SpringSecurityRegistrations {
         out.put(prefix + "scopes", String.join(",", r.scope()));
       }
       Provider provider = providers.get(r.provider() != null ? r.provider() : name);
-      if (provider != null) {
-        // An issuer-uri alone leaves token-uri unset: startup then fails, naming the property.
-        put(out, prefix + "token-uri", provider.tokenUri());
+      // The client's own token-uri or issuer-uri replaces the provider's: both set would be refused.
+      if (provider != null && !configures(configured.get(name), "token-uri", "issuer-uri")) {
+        if (provider.tokenUri() != null) {
+          out.put(prefix + "token-uri", provider.tokenUri());
+        } else {
+          put(out, prefix + "issuer-uri", provider.issuerUri());
+        }
       }
     });
     return out;
+  }
+
+  /** Whether the bound {@code tokenkeeper.clients.<name>} entry sets any of {@code keys}. */
+  private static boolean configures(@Nullable Object entry, String... keys) {
+    if (!(entry instanceof Map)) {
+      return false;
+    }
+    for (String key : keys) {
+      String camel = java.util.regex.Pattern.compile("-(.)").matcher(key)
+          .replaceAll(m -> m.group(1).toUpperCase(Locale.ROOT));
+      if (((Map<?, ?>) entry).containsKey(key) || ((Map<?, ?>) entry).containsKey(camel)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void put(Map<String, String> out, String key, @Nullable String value) {

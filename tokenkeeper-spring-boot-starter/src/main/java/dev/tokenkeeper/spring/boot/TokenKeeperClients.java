@@ -125,14 +125,20 @@ public final class TokenKeeperClients implements AutoCloseable {
   // ------------------------------------------------------------------------------------- checks
 
   private static void check(String name, TokenKeeperProperties.Client c) {
-    if (c.tokenUri() == null) {
-      throw invalid(name, "token-uri", null, "required: the OAuth 2.0 token endpoint, https://…/token"
-          + " (issuer-uri discovery is not supported yet: with from-spring-security, give the provider a token-uri)");
+    if (c.tokenUri() == null && c.issuerUri() == null) {
+      throw invalid(name, "token-uri", null, "required: the OAuth 2.0 token endpoint, https://…/token;"
+          + " or set tokenkeeper.clients." + name + ".issuer-uri instead, to read it from the issuer's metadata");
     }
-    String scheme = c.tokenUri().getScheme();
+    if (c.tokenUri() != null && c.issuerUri() != null) {
+      throw invalid(name, "issuer-uri", c.issuerUri(), "set either token-uri or issuer-uri, not both:"
+          + " with issuer-uri the token endpoint comes from the issuer's metadata");
+    }
+    String property = c.tokenUri() != null ? "token-uri" : "issuer-uri";
+    URI endpointUri = c.tokenUri() != null ? c.tokenUri() : c.issuerUri();
+    String scheme = endpointUri.getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("https") || scheme.equalsIgnoreCase("http"))
-        || c.tokenUri().getHost() == null) {
-      throw invalid(name, "token-uri", c.tokenUri(), "must be an absolute http(s) URI");
+        || endpointUri.getHost() == null) {
+      throw invalid(name, property, endpointUri, "must be an absolute http(s) URI");
     }
     if (c.clientId() == null || c.clientId().isBlank()) {
       throw invalid(name, "client-id", null, "required: the client id registered at the authorization server");
@@ -219,7 +225,8 @@ public final class TokenKeeperClients implements AutoCloseable {
     OAuth2TokenEndpoint.Builder endpoint;
     OAuth2TokenEndpoint built;
     try {
-      endpoint = OAuth2TokenEndpoint.newBuilder(c.tokenUri()).clientId(c.clientId())
+      endpoint = (c.tokenUri() != null ? OAuth2TokenEndpoint.newBuilder(c.tokenUri())
+          : OAuth2TokenEndpoint.forIssuer(c.issuerUri())).clientId(c.clientId())
           .allowPlainHttp(c.allowPlainHttp());
       if (c.clientSecret() != null) {
         endpoint.clientSecret(c.clientSecret());
@@ -243,7 +250,8 @@ public final class TokenKeeperClients implements AutoCloseable {
       }
       built = endpoint.build();
     } catch (IllegalArgumentException | IllegalStateException e) {
-      throw invalid(name, "token-uri", c.tokenUri(), e.getMessage());
+      throw c.tokenUri() != null ? invalid(name, "token-uri", c.tokenUri(), e.getMessage())
+          : invalid(name, "issuer-uri", c.issuerUri(), e.getMessage());
     }
     Grant grant = grant(name, c.grant());
     TokenSource source = switch (grant) {

@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * <pre>
  * tokenkeeper.clients.orders.token-uri=https://auth.example.com/oauth2/token
+ * # or, with the endpoints read from the issuer's metadata (RFC 8414 / OpenID discovery):
+ * # tokenkeeper.clients.orders.issuer-uri=https://auth.example.com
  * tokenkeeper.clients.orders.grant=client_credentials
  * tokenkeeper.clients.orders.client-id=orders-service
  * tokenkeeper.clients.orders.client-secret=${ORDERS_SECRET}
@@ -27,9 +29,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     tokenkeeper.clients.<name>.*} entries (an {@code authorization_code} registration becomes a
  *     {@code refresh_token} client and needs {@code tokenkeeper.clients.<name>.refresh-token}); the
  *     registration gives the client id, secret, authentication method, scopes and grant, its
- *     provider the {@code token-uri}, and {@code tokenkeeper.clients.<name>.*} adds the {@code
- *     origins} and overrides any of them. A provider known only by its {@code issuer-uri} is
- *     refused at startup: discovery is not supported yet. Default false.
+ *     provider the {@code token-uri} (or, when it has none, its {@code issuer-uri}), and {@code
+ *     tokenkeeper.clients.<name>.*} adds the {@code origins} and overrides any of them (a {@code
+ *     token-uri} or {@code issuer-uri} there replaces the provider's). Default false.
  */
 @ConfigurationProperties("tokenkeeper")
 public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpringSecurity) {
@@ -42,7 +44,12 @@ public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpr
   /**
    * One client: where its tokens come from, how it authenticates, and where they may go.
    *
-   * @param tokenUri the OAuth 2.0 token endpoint (required); https, or http on loopback
+   * @param tokenUri the OAuth 2.0 token endpoint; https, or http on loopback. Exactly one of
+   *     {@code token-uri} and {@code issuer-uri} is required
+   * @param issuerUri the authorization server's issuer identifier, exactly as its metadata names it;
+   *     the token and revocation endpoints are read from its RFC 8414 (or OpenID Connect Discovery)
+   *     metadata on the first token request, not at startup, so a server that is down at startup
+   *     delays the first token instead of stopping the application. Instead of {@code token-uri}
    * @param grant {@code client_credentials} (default), {@code refresh_token} or {@code password}
    * @param clientId the client id (required)
    * @param clientSecret the client secret; none for a public client
@@ -65,7 +72,7 @@ public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpr
    * @param storeDirectory the directory of a {@code file} store
    * @param allowPlainHttp allow plain http origins and token endpoints off loopback (default false)
    */
-  public record Client(@Nullable URI tokenUri, @Nullable String grant, @Nullable String clientId,
+  public record Client(@Nullable URI tokenUri, @Nullable URI issuerUri, @Nullable String grant, @Nullable String clientId,
       @Nullable String clientSecret, @Nullable String clientAuthentication, List<String> scopes,
       @Nullable String audience, @Nullable String resource, Map<String, String> parameters,
       List<String> origins, @Nullable Duration timeout, @Nullable Duration attemptTimeout, @Nullable Duration leeway,
@@ -82,7 +89,7 @@ public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpr
     /** Describes the client without its secret, password or refresh token. */
     @Override
     public String toString() {
-      return "Client[tokenUri=" + tokenUri + ", grant=" + grant + ", clientId=" + clientId
+      return "Client[tokenUri=" + tokenUri + ", issuerUri=" + issuerUri + ", grant=" + grant + ", clientId=" + clientId
           + ", origins=" + origins + "]";
     }
   }

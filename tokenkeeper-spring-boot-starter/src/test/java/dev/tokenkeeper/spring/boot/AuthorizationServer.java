@@ -69,6 +69,11 @@ final class AuthorizationServer implements AutoCloseable {
     return new AuthorizationServer(context, URI.create("http://127.0.0.1:" + port), calls);
   }
 
+  /** The issuer: SAS names the base URI it was reached at, {@code http://127.0.0.1:<port>}. */
+  URI issuer() {
+    return base;
+  }
+
   URI tokenUri() {
     return base.resolve("/oauth2/token");
   }

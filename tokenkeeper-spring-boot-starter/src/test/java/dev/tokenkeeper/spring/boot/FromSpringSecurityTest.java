@@ -116,7 +116,7 @@ class FromSpringSecurityTest {
   }
 
   @Test
-  void providerWithIssuerUriOnly_failsStartup_namingTokenUri_discoveryNotSupported() {
+  void providerWithIssuerUriOnly_endpointsFromTheIssuersMetadata() {
     runner.withPropertyValues(
             "tokenkeeper.from-spring-security=true",
             "tokenkeeper.clients.orders.origins=https://orders.example.com",
@@ -124,15 +124,31 @@ class FromSpringSecurityTest {
             REGISTRATION + "client-secret=orders-secret",
             REGISTRATION + "authorization-grant-type=client_credentials",
             REGISTRATION + "provider=auth",
+            PROVIDER + "issuer-uri=" + server.issuerUri())
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context.getBean("ordersTokenKeeper", TokenKeeper.class).token().value()).isNotBlank();
+          assertThat(server.metadataRequests()).isEqualTo(1);
+          assertThat(server.requests().get(0).clientId()).isEqualTo("orders-service");
+        });
+  }
+
+  @Test
+  void clientTokenUri_winsOverTheProvidersIssuerUri() {
+    runner.withPropertyValues(
+            "tokenkeeper.from-spring-security=true",
+            "tokenkeeper.clients.orders.origins=https://orders.example.com",
+            "tokenkeeper.clients.orders.token-uri=" + server.uri(),
+            REGISTRATION + "client-id=orders-service",
+            REGISTRATION + "client-secret=orders-secret",
+            REGISTRATION + "authorization-grant-type=client_credentials",
+            REGISTRATION + "provider=auth",
             PROVIDER + "issuer-uri=https://auth.example.com")
         .run(context -> {
-          assertThat(context).hasFailed();
-          StringBuilder messages = new StringBuilder();
-          for (Throwable t = context.getStartupFailure(); t != null; t = t.getCause()) {
-            messages.append(t.getMessage()).append('\n');
-          }
-          assertThat(messages.toString()).contains("tokenkeeper.clients.orders.token-uri")
-              .contains("issuer-uri discovery is not supported").doesNotContain("orders-secret");
+          assertThat(context).hasNotFailed();
+          context.getBean("ordersTokenKeeper", TokenKeeper.class).token();
+          assertThat(server.metadataRequests()).isZero();
+          assertThat(server.tokenRequests()).isEqualTo(1);
         });
   }
 

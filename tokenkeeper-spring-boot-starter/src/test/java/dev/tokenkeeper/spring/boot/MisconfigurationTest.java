@@ -21,6 +21,7 @@ class MisconfigurationTest {
       "origins|http://api.example.com|tokenkeeper.clients.orders.origins|clear text",
       "token-uri||tokenkeeper.clients.orders.token-uri|required",
       "token-uri|http://auth.example.com/token|tokenkeeper.clients.orders.token-uri|http",
+      "issuer-uri|https://auth.example.com|tokenkeeper.clients.orders.issuer-uri|not both",
       "store|redis|tokenkeeper.clients.orders.store|memory or file",
       "client-authentication|private_key_jwt|tokenkeeper.clients.orders.client-authentication|use one of",
       "timeout|0s|tokenkeeper.clients.orders.timeout|positive"})
@@ -48,6 +49,24 @@ class MisconfigurationTest {
             C + "grant=" + grant,
             C + "origins=https://api.example.com")
         .run(context -> assertThat(messages(context.getStartupFailure())).contains(C + missing));
+  }
+
+  @org.junit.jupiter.api.Test
+  void neitherTokenUriNorIssuerUri_failsStartup_namingTokenUriAndIssuerUri() {
+    runner.withPropertyValues(C + "client-id=orders-service", C + "origins=https://api.example.com")
+        .run(context -> assertThat(messages(context.getStartupFailure()))
+            .contains(C + "token-uri").contains(C + "issuer-uri"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"http://auth.example.com, plain http", "https://auth.example.com?tenant=1, query"})
+  void badIssuerUri_failsStartup_namingIssuerUri(String issuer, String reason) {
+    runner.withPropertyValues(
+            C + "issuer-uri=" + issuer,
+            C + "client-id=orders-service",
+            C + "origins=https://api.example.com")
+        .run(context -> assertThat(messages(context.getStartupFailure()))
+            .contains(C + "issuer-uri").contains(reason));
   }
 
   @org.junit.jupiter.api.Test
