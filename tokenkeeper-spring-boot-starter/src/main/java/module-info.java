@@ -20,5 +20,6 @@ module dev.tokenkeeper.spring.boot {
   requires static spring.web;
   requires static spring.webflux;
   requires static micrometer.core;
+  requires static micrometer.observation;
   requires static transitive org.jspecify;
 }

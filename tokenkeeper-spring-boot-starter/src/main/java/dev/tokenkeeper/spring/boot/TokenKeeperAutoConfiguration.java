@@ -159,4 +159,34 @@ public class TokenKeeperAutoConfiguration {
       };
     }
   }
+
+  /**
+   * An Observation per token endpoint call ({@link dev.tokenkeeper.micrometer.TokenKeeperObservations}),
+   * when the application has an {@code ObservationRegistry} (Boot's actuator makes one, and with a
+   * tracing bridge each call is a span).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "io.micrometer.observation.ObservationRegistry")
+  static class ObservationsConfiguration {
+    @Bean
+    KeeperObserver tokenKeeperObservationsObserver(
+        ObjectProvider<io.micrometer.observation.ObservationRegistry> registries) {
+      return new KeeperObserver() {
+        @Override
+        public TokenListener listener(String name) {
+          return TokenListener.NONE;
+        }
+
+        @Override
+        public dev.tokenkeeper.TokenSource source(String name, dev.tokenkeeper.TokenSource source) {
+          io.micrometer.observation.ObservationRegistry registry = registries.getIfUnique();
+          return registry == null || registry.isNoop() ? source
+              : dev.tokenkeeper.micrometer.TokenKeeperObservations.observe(source, registry, name);
+        }
+
+        @Override
+        public void built(String name, TokenKeeper keeper) {}
+      };
+    }
+  }
 }

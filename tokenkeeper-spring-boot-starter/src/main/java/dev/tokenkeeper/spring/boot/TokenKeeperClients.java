@@ -58,7 +58,7 @@ public final class TokenKeeperClients implements AutoCloseable {
         List<TokenListener> listeners = new ArrayList<>();
         listeners.add(state);
         observers.forEach(o -> listeners.add(o.listener(name)));
-        TokenKeeper keeper = keeper(name, client, new Listeners(listeners));
+        TokenKeeper keeper = keeper(name, client, new Listeners(listeners), observers);
         built.put(name, keeper);
         tracked.put(name, state);
         observers.forEach(o -> o.built(name, keeper));
@@ -221,7 +221,8 @@ public final class TokenKeeperClients implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------ keepers
 
-  private static TokenKeeper keeper(String name, TokenKeeperProperties.Client c, TokenListener listener) {
+  private static TokenKeeper keeper(String name, TokenKeeperProperties.Client c, TokenListener listener,
+      List<KeeperObserver> observers) {
     OAuth2TokenEndpoint.Builder endpoint;
     OAuth2TokenEndpoint built;
     try {
@@ -259,6 +260,9 @@ public final class TokenKeeperClients implements AutoCloseable {
       case REFRESH_TOKEN -> built.refreshTokens();
       case PASSWORD -> built.password(c.username(), c.password().toCharArray());
     };
+    for (KeeperObserver observer : observers) {
+      source = observer.source(name, source);
+    }
     TokenKeeper.Builder keeper = TokenKeeper.newBuilder(source).name(name).listener(listener)
         .defaultTimeout(c.timeout() == null ? DEFAULT_TIMEOUT : c.timeout());
     if (c.attemptTimeout() != null) {
