@@ -241,7 +241,8 @@ class BootApplicationAgainstRealServersTest {
         + " rotating: %d calls, %d tokens used, refused %s%n", load, lifetimes, sasCalls, sasApi.acceptedTokens(),
         sasApi.refusals(), rotatingCalls, rotatingApi.acceptedTokens(), rotatingApi.refusals());
 
-    assertThat(load.failures()).as("failed requests: %s", load.firstFailures()).isZero();
+    assertThat(load.failures()).as("failed requests: %s; %s; sas refused %s; rotating refused %s", load.firstFailures(),
+        load, sasApi.refusals(), rotatingApi.refusals()).isZero();
     assertThat(lifetimes).isGreaterThanOrEqualTo(10);
     // One endpoint call per token the run went through (the last one may not have been used yet).
     assertThat(sasCalls).isBetween((long) sasApi.acceptedTokens(), sasApi.acceptedTokens() + 1L);
@@ -338,7 +339,8 @@ class BootApplicationAgainstRealServersTest {
     Files.writeString(Path.of("target", "spring-side-by-side.md"), table);
 
     assertThat(tokenkeeperLoad.failures()).isZero();
-    assertThat(load.sasFailures()).as("Tokenkeeper's sas half, meanwhile: %s", load.firstFailures()).isZero();
+    assertThat(load.sasFailures()).as("Tokenkeeper's sas half, meanwhile: %s; sas refused %s", load.firstFailures(),
+        sasApi.refusals()).isZero();
     assertThat(load.rotatingRequests()).isPositive();
     assertThat(load.rotatingRequests() - load.rotatingFailures()).as("requests that did not fail were answered 200")
         .isEqualTo(rotatingApi.answers("spring-security", 200));
