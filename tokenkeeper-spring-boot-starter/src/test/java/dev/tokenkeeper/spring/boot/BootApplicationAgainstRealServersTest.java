@@ -132,10 +132,11 @@ class BootApplicationAgainstRealServersTest {
   @HttpExchange("/api")
   interface Items {
     @GetExchange("/items")
-    String list();
+    String list(@org.springframework.web.bind.annotation.RequestHeader(CountingApi.REQUEST) String id);
 
     @PostExchange("/items")
-    String create(@RequestBody String item);
+    String create(@org.springframework.web.bind.annotation.RequestHeader(CountingApi.REQUEST) String id,
+        @RequestBody String item);
   }
 
   /** The application under test: nothing but auto-configuration, and an open web layer for Actuator. */
@@ -309,9 +310,9 @@ class BootApplicationAgainstRealServersTest {
     interceptor.setPrincipalResolver(request -> alice);
     RestClient spring = RestClient.builder().baseUrl(rotatingApi.origin().toString())
         .defaultHeader("X-Via", "spring-security").requestInterceptor(interceptor).requestInterceptor(SENT_AT).build();
-    Sender sender = (post, body) -> post
-        ? spring.post().uri("/api/items").body(body).retrieve().body(String.class)
-        : spring.get().uri("/api/items").retrieve().body(String.class);
+    Sender sender = (id, post, body) -> post
+        ? spring.post().uri("/api/items").header(CountingApi.REQUEST, id).body(body).retrieve().body(String.class)
+        : spring.get().uri("/api/items").header(CountingApi.REQUEST, id).retrieve().body(String.class);
 
     int issuedBefore = tokens.issuedAccessTokens();
     long tokenkeeperCallsBefore = refreshCalls("test-client");
@@ -412,7 +413,7 @@ class BootApplicationAgainstRealServersTest {
 
   /** One request; {@code body} is null for a GET. */
   interface Sender {
-    String send(boolean post, String body) throws Exception;
+    String send(String id, boolean post, String body) throws Exception;
   }
 
   /** What a run saw: all requests, and those of the workers on the rotating client. */
@@ -436,22 +437,23 @@ class BootApplicationAgainstRealServersTest {
       case "rest-client": {
         RestClient client = app.getBean(RestClient.Builder.class).baseUrl(base).defaultHeader("X-Via", kind)
             .requestInterceptor(SENT_AT).build();
-        return (post, body) -> post
-            ? client.post().uri("/api/items").body(body).retrieve().body(String.class)
-            : client.get().uri("/api/items").retrieve().body(String.class);
+        return (id, post, body) -> post
+            ? client.post().uri("/api/items").header(CountingApi.REQUEST, id).body(body).retrieve().body(String.class)
+            : client.get().uri("/api/items").header(CountingApi.REQUEST, id).retrieve().body(String.class);
       }
       case "web-client": {
         WebClient client = app.getBean(WebClient.Builder.class).baseUrl(base).defaultHeader("X-Via", kind)
             .filter(SENT_AT_FILTER).build();
-        return (post, body) -> (post
-            ? client.post().uri("/api/items").bodyValue(body).retrieve().bodyToMono(String.class)
-            : client.get().uri("/api/items").retrieve().bodyToMono(String.class)).block(Duration.ofSeconds(60));
+        return (id, post, body) -> (post
+            ? client.post().uri("/api/items").header(CountingApi.REQUEST, id).bodyValue(body).retrieve().bodyToMono(String.class)
+            : client.get().uri("/api/items").header(CountingApi.REQUEST, id).retrieve().bodyToMono(String.class))
+            .block(Duration.ofSeconds(60));
       }
       default: {
         RestClient client = app.getBean(RestClient.Builder.class).baseUrl(base).defaultHeader("X-Via", kind)
             .requestInterceptor(SENT_AT).build();
         Items items = HttpServiceProxyFactory.builderFor(RestClientAdapter.create(client)).build().createClient(Items.class);
-        return (post, body) -> post ? items.create(body) : items.list();
+        return (id, post, body) -> post ? items.create(id, body) : items.list(id);
       }
     }
   }
@@ -487,7 +489,7 @@ class BootApplicationAgainstRealServersTest {
               rotatingRequests.increment();
             }
             try {
-              String answer = sender.send(post, body);
+              String answer = sender.send(worker + "-" + n, post, body);
               int length = post ? body.getBytes(StandardCharsets.UTF_8).length : 0;
               if (answer == null || !answer.startsWith("ok ") || !answer.endsWith(" " + length)) {
                 throw new IllegalStateException("unexpected answer " + answer);

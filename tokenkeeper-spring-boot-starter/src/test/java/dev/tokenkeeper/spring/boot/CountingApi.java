@@ -38,6 +38,14 @@ import java.util.concurrent.atomic.LongAdder;
 final class CountingApi implements AutoCloseable {
   /** Header with the instant (epoch millis) a request left the client, after its token was attached. */
   static final String SENT_AT = "X-Sent-At";
+  /**
+   * Header naming a request, the same on its retry. A request meets at most one revocation: once
+   * refused for a revoked token, its retry is not refused for another revocation. (On a loaded
+   * machine a request can take seconds: without this, its retry's token could be the newest one the
+   * next revocation picks, and a client with one retry, as every adapter has, would fail it.)
+   */
+  static final String REQUEST = "X-Request";
+  private final Map<String, String> firstRevocation = new ConcurrentHashMap<>();
   private final JWKSet keys;
   private final HttpServer http;
   private final ExecutorService executor;
@@ -122,7 +130,8 @@ final class CountingApi implements AutoCloseable {
       String via = String.valueOf(exchange.getRequestHeaders().getFirst("X-Via"));
       String sentAt = exchange.getRequestHeaders().getFirst(SENT_AT);
       Instant judgedAt = sentAt == null ? arrived : Instant.ofEpochMilli(Math.min(Long.parseLong(sentAt), arrived.toEpochMilli()));
-      String subject = subject(exchange.getRequestHeaders().getFirst("Authorization"), judgedAt);
+      String subject = subject(exchange.getRequestHeaders().getFirst("Authorization"), judgedAt,
+          exchange.getRequestHeaders().getFirst(REQUEST));
       int status = subject == null ? 401 : 200;
       answers.computeIfAbsent(via + " " + exchange.getRequestMethod() + " " + status, k -> new LongAdder()).increment();
       if (subject == null) {
@@ -136,14 +145,18 @@ final class CountingApi implements AutoCloseable {
     }
   }
 
-  private String subject(String authorization, Instant now) {
+  private String subject(String authorization, Instant now, String request) {
     if (authorization == null || !authorization.startsWith("Bearer ")) {
       return null;
     }
     String token = authorization.substring("Bearer ".length());
     if (revoked.contains(token)) {
-      refused("revoked");
-      return null;
+      String first = request == null ? null : firstRevocation.putIfAbsent(request, token);
+      if (first == null || first.equals(token)) {
+        refused("revoked"); // the first revocation this request meets, or the same token sent again
+        return null;
+      }
+      refused("revoked-spared"); // counted, not refused: a second revocation on the same request
     }
     try {
       SignedJWT jwt = SignedJWT.parse(token);
