@@ -222,14 +222,19 @@ class BootApplicationAgainstRealServersTest {
     Load load = run(RUN, worker -> senders.get(worker % senders.size()), () -> {
       // Each API revokes a token once it has seen two more since its last revocation: never the
       // replacement that the retries of the previous revocation are still carrying.
+      // On a starved machine (load average 40+) few requests run, so few tokens are needed: the
+      // revocations stop with the run, and the assertions below ask for at least one per API.
       Map<CountingApi, Integer> atLastRevocation = new java.util.HashMap<>(Map.of(sasApi, 0, rotatingApi, 0));
+      long over = System.nanoTime() + RUN.toNanos();
       for (int r = 1; r <= REVOCATIONS; r++) {
         for (CountingApi api : List.of(sasApi, rotatingApi)) {
           int target = Math.max(3 * r - 1, atLastRevocation.get(api) + 2);
-          await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-              .until(() -> api.acceptedTokens() >= target);
-          atLastRevocation.put(api, api.acceptedTokens());
-          api.revokeNewest();
+          await().atMost(RUN.plusSeconds(30)).pollInterval(Duration.ofMillis(20))
+              .until(() -> api.acceptedTokens() >= target || System.nanoTime() > over);
+          if (api.acceptedTokens() >= target) {
+            atLastRevocation.put(api, api.acceptedTokens());
+            api.revokeNewest();
+          }
         }
       }
     });
@@ -258,6 +263,8 @@ class BootApplicationAgainstRealServersTest {
     assertThat(rotatingCalls).isBetween(lifetimes, mostTokens);
     assertThat(tokens.reuseDetections()).isZero();
     assertThat(tokens.activeFamilies()).as("the session lives on").isEqualTo(1);
+    assertThat(sasApi.revocations()).as("revocations at the sas API").isPositive();
+    assertThat(rotatingApi.revocations()).as("revocations at the rotating API").isPositive();
     for (String kind : KINDS) {
       long postsRejected = sasApi.answers(kind, "POST", 401) + rotatingApi.answers(kind, "POST", 401);
       assertThat(postsRejected).as("%s POSTs answered 401 (each one retried: no request failed)", kind).isPositive();
@@ -279,8 +286,11 @@ class BootApplicationAgainstRealServersTest {
       assertThat(meter("tokenkeeper.refresh", "COUNT", "keeper:rotating", "outcome:success"))
           .isEqualTo((double) tokens.tokenRequests("refresh_token"));
     });
+    // Not at least 1: on a starved machine every revoked token can have been replaced by the time its
+    // 401 comes back (a late 401 refreshes nothing and is not counted); TokenKeeperMetricsTest counts
+    // exactly.
     assertThat(meter("tokenkeeper.rejections", "COUNT", "keeper:sas"))
-        .isBetween(1.0, (double) sasApi.answers("rest-client", 401) + sasApi.answers("web-client", 401)
+        .isBetween(0.0, (double) sasApi.answers("rest-client", 401) + sasApi.answers("web-client", 401)
             + sasApi.answers("http-exchange", 401));
     assertThat(meter("tokenkeeper.token.expiry", "VALUE", "keeper:rotating")).isLessThanOrEqualTo(2.0);
   }

@@ -85,6 +85,11 @@ final class CountingApi implements AutoCloseable {
     return accepted.size();
   }
 
+  /** Tokens revoked so far. */
+  int revocations() {
+    return revoked.size();
+  }
+
   /** Refuses the newest accepted token from now on; returns how many tokens are revoked. */
   int revokeNewest() {
     revoked.add(newest);
