@@ -3,6 +3,7 @@ package dev.tokenkeeper.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenkeeper.ChildJvm;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenKeepers;
@@ -109,7 +110,7 @@ class RedisManyIdentitiesProcessTest {
             new StoredTokens(1, null, new RefreshToken(server.issueLogin(tenant))))).isTrue();
       }
       for (int i = 1; i <= 4; i++) {
-        children.add(new ChildJvm(logs, "p" + i, "128m", List.of("many",
+        children.add(new ChildJvm(logs, "p" + i, "128m", RedisKeeperChild.class, List.of("many",
             redis.uri().toURI().toString(), server.uri().toString(), "p" + i,
             Integer.toString(identities), Long.toString(IDLE.toMillis()), "16")));
       }
