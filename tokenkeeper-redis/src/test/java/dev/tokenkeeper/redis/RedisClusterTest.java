@@ -10,6 +10,7 @@ import dev.tokenkeeper.SharedTokenStore.RefreshLease;
 import dev.tokenkeeper.StoredTokens;
 import dev.tokenkeeper.TokenStoreException;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
@@ -209,6 +210,28 @@ class RedisClusterTest {
 
   private static long patternSubscriptions() {
     return nodes.values().stream().mapToLong(c -> c.sync().pubsubNumpat()).sum();
+  }
+
+  /** The README's Redis Cluster snippet, as it stands, on this cluster. */
+  @Test
+  void readmeSnippet_storesFromAClusterClient_ownAndSharedConnections_seeTheSameTokens() {
+    List<RedisURI> nodes = cluster.uris().subList(0, 1); // one seed: the client finds the others
+    // --- README: redis-cluster ---
+    // nodes: some of the cluster's nodes, e.g. List.of(RedisURI.create("redis://redis-1.internal:6379"))
+    RedisClusterClient cluster = RedisClusterClient.create(nodes);
+    RedisTokenStore store = RedisTokenStore.builder(cluster).identity("orders-service"); // own connections
+    // many identities: two shared connections, as above
+    RedisTokenStore.Builder stores = RedisTokenStore.builder(cluster.connect())
+        .notifications(cluster.connectPubSub());
+    // --- end ---
+    try {
+      assertThat(store.compareAndSet(0, tokens(1, "a1", "r1"))).isTrue();
+      assertThat(stores.identity("orders-service").load().accessToken().value()).isEqualTo("a1");
+      assertThat(cluster.getPartitions().size()).isEqualTo(3);
+    } finally {
+      store.close();
+      cluster.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
   }
 
   /**
