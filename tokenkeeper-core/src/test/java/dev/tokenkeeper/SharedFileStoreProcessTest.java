@@ -3,10 +3,8 @@ package dev.tokenkeeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tokenkeeper.KeeperProcess.Line;
-import dev.tokenkeeper.KeeperProcess.Result;
-import dev.tokenkeeper.testing.Fault;
-import dev.tokenkeeper.testing.RecordedTokenRequest;
+import dev.tokenkeeper.ChildJvm.Line;
+import dev.tokenkeeper.ChildJvm.Result;
 import dev.tokenkeeper.testing.ScriptedTokenServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -178,26 +175,10 @@ class SharedFileStoreProcessTest {
           signInAdoptedMillis = Math.max(signInAdoptedMillis, millisSince(signedInAt));
         }
 
-        CountDownLatch release = new CountDownLatch(1);
-        Fault held = Fault.holdResponse(release);
-        int issued = server.issuedAccessTokens();
-        int reuses = server.reuseDetections();
-        server.enqueue(held);
-        RecordedTokenRequest request = await("the held request").atMost(ANSWER)
-            .until(() -> heldRequest(server, held), r -> r != null);
-        // Served: the server has rotated the refresh token (or refused it) and holds its answer.
-        await("served").atMost(ANSWER).until(() ->
-            server.issuedAccessTokens() > issued || server.reuseDetections() > reuses);
-        KeeperProcess holder = live.stream()
-            .filter(child -> child.name.equals(request.parameter("process"))).findFirst()
-            .orElseThrow(() -> new AssertionError("no live child sent " + request));
-        await("%s announced the call".formatted(holder.name)).atMost(ANSWER)
-            .until(() -> holder.openFetches() == 1);
-
-        long killedAt = System.nanoTime();
-        holder.kill9();
-        release.countDown(); // the answer goes to a dead connection: the rotation is lost
-        live.remove(holder);
+        LeaseHolderKill round = LeaseHolderKill.killTheHolderOfTheNextRequest(server, live, ANSWER);
+        long killedAt = round.killedAt();
+        int reuses = round.reuseDetectionsBefore();
+        live.remove(round.holder());
         live.add(startChild(server, 20));
 
         Line next = await("an endpoint answer in a surviving process after kill %d".formatted(kill))
@@ -229,28 +210,12 @@ class SharedFileStoreProcessTest {
     }
   }
 
-  private static RecordedTokenRequest heldRequest(ScriptedTokenServer server, Fault held) {
-    for (RecordedTokenRequest request : server.requests()) {
-      if (request.fault() == held) {
-        return request;
-      }
-    }
-    return null;
-  }
-
   private static Line firstAnswerAfter(List<KeeperProcess> live, long nanos) {
-    Line first = null;
-    for (KeeperProcess child : live) {
-      Line line = child.firstAfter(nanos, text -> text.startsWith("fetched "));
-      if (line != null && (first == null || line.nanos() - first.nanos() < 0)) {
-        first = line;
-      }
-    }
-    return first;
+    return ChildJvm.firstAnswerToACallAfter(live, nanos);
   }
 
   private static List<KeeperProcess> ready(List<KeeperProcess> live) {
-    return live.stream().filter(KeeperProcess::isReady).collect(Collectors.toList());
+    return ChildJvm.ready(live);
   }
 
   // ---- c. the story of the issue, across two processes ----
@@ -367,19 +332,11 @@ class SharedFileStoreProcessTest {
   }
 
   private static List<Result> stopAll(List<KeeperProcess> children) {
-    for (KeeperProcess child : children) {
-      child.send("stop"); // all at once: each stops its workers while the others do
-    }
-    List<Result> results = new ArrayList<>();
-    for (KeeperProcess child : children) {
-      results.add(child.result(ANSWER));
-    }
-    return results;
+    return ChildJvm.stopAll(children, ANSWER);
   }
 
   private static String transcripts(List<KeeperProcess> children) {
-    return children.stream().map(KeeperProcess::transcript)
-        .collect(Collectors.joining("\n", "\n", ""));
+    return ChildJvm.transcripts(children);
   }
 
   private static long millisSince(long nanos) {

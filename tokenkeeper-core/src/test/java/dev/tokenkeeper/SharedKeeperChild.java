@@ -1,18 +1,12 @@
 package dev.tokenkeeper;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A separate JVM holding one {@link TokenKeeper} on a shared {@link FileTokenStore}, for {@link
@@ -34,19 +28,14 @@ import java.util.concurrent.atomic.AtomicReference;
  *       and prints {@code invalidated <true|false> <fingerprint>};
  *   <li>{@code signin}: signs in again with the password grant; prints {@code signedin};
  *   <li>{@code stop}: stops the workers, prints {@code result ok=.. reauth=.. failures=..
- *       maxCallMillis=..} and exits.
+ *       untyped=.. maxCallMillis=..} and exits.
  * </ul>
  *
- * Only fingerprints are printed, never a token.
+ * Only fingerprints are printed, never a token. The protocol's shared parts are {@link
+ * KeeperChildCalls} (here) and {@link ChildJvm} (the test's side).
  */
 public final class SharedKeeperChild {
-  private static final PrintStream OUT = System.out;
-
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong reauth = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private final AtomicLong maxCallNanos = new AtomicLong();
-  private final AtomicReference<String> firstFailure = new AtomicReference<>();
+  private final KeeperChildCalls calls = new KeeperChildCalls();
 
   private SharedKeeperChild() {}
 
@@ -65,16 +54,11 @@ public final class SharedKeeperChild {
         .clientId("test-client").clientSecret("test-secret").parameter("process", name)
         .timeout(Duration.ofSeconds(5)).build();
     TokenSource refresh = endpoint.refreshTokens();
-    TokenKeeper keeper = TokenKeeper.newBuilder(request -> announce(refresh, request))
+    TokenKeeper keeper = TokenKeeper.newBuilder(request -> KeeperChildCalls.announce(refresh, request))
         .name(name).store(store).attemptTimeout(Duration.ofSeconds(8))
         .refreshAhead(refreshAheadRatio, Duration.ofMinutes(1)).defaultTimeout(Duration.ofSeconds(10))
         .build();
-    ScheduledExecutorService workers = Executors.newScheduledThreadPool(Math.max(threads, 1));
-    for (int i = 0; i < threads; i++) {
-      // Spread the workers over the period so that calls arrive all the time, not in bursts.
-      workers.scheduleAtFixedRate(() -> call(keeper), i * callEveryMillis / Math.max(threads, 1),
-          callEveryMillis, TimeUnit.MILLISECONDS);
-    }
+    ScheduledExecutorService workers = calls.startWorkers(() -> keeper, threads, callEveryMillis);
     say("ready");
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     AccessToken remembered = null;
@@ -114,13 +98,7 @@ public final class SharedKeeperChild {
           }
         }
         case "stop" -> {
-          workers.shutdown();
-          workers.awaitTermination(30, TimeUnit.SECONDS);
-          if (firstFailure.get() != null) {
-            System.err.println("first failure: " + firstFailure.get());
-          }
-          say("result ok=" + ok + " reauth=" + reauth + " failures=" + failures
-              + " maxCallMillis=" + TimeUnit.NANOSECONDS.toMillis(maxCallNanos.get()));
+          calls.stop(workers);
           keeper.close();
           System.exit(0);
         }
@@ -130,40 +108,7 @@ public final class SharedKeeperChild {
     System.exit(0); // stdin closed: the test is gone
   }
 
-  private void call(TokenKeeper keeper) {
-    long started = System.nanoTime();
-    try {
-      keeper.token();
-      ok.incrementAndGet();
-    } catch (ReauthenticationRequiredException e) {
-      reauth.incrementAndGet();
-    } catch (RuntimeException e) {
-      failures.incrementAndGet();
-      firstFailure.compareAndSet(null, e.toString());
-    }
-    maxCallNanos.accumulateAndGet(System.nanoTime() - started, Math::max);
-  }
-
-  private static TokenResponse announce(TokenSource source, TokenRequest request)
-      throws IOException, InterruptedException {
-    say("fetch");
-    try {
-      TokenResponse response = source.fetch(request);
-      say("fetched ok");
-      return response;
-    } catch (TokenEndpointException e) {
-      say(e.isTerminal() ? "fetched refused " + e.error().orElse("-") : "fetched failed " + e.statusCode());
-      throw e;
-    } catch (IOException | RuntimeException e) {
-      say("fetched failed " + e.getClass().getSimpleName());
-      throw e;
-    }
-  }
-
   private static void say(String line) {
-    synchronized (OUT) {
-      OUT.println(line);
-      OUT.flush();
-    }
+    KeeperChildCalls.say(line);
   }
 }

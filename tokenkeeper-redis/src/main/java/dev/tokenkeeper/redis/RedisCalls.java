@@ -2,13 +2,13 @@ package dev.tokenkeeper.redis;
 
 import dev.tokenkeeper.TokenStoreException;
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -25,16 +25,18 @@ import org.jspecify.annotations.Nullable;
  * {@code NOSCRIPT}, and the script is then sent whole with {@code EVAL}, which caches it again.
  *
  * <p>Commands go through Lettuce's asynchronous API and the calling thread waits for the answer:
- * the store never blocks one of Lettuce's event-loop threads. Thread-safe (a Lettuce connection
- * is).
+ * the store never blocks one of Lettuce's event-loop threads. The commands are those a standalone
+ * connection and a Redis Cluster connection have in common ({@link RedisClusterAsyncCommands}); on
+ * a cluster, Lettuce sends each command, scripts included, to the master of its first key's slot.
+ * Thread-safe (a Lettuce connection is).
  */
 final class RedisCalls {
-  private final RedisAsyncCommands<String, String> commands;
+  private final RedisClusterAsyncCommands<String, String> commands;
   private final long timeoutNanos;
   private final String where;
 
-  RedisCalls(StatefulRedisConnection<String, String> connection, Duration timeout, String where) {
-    this.commands = connection.async();
+  RedisCalls(RedisClusterAsyncCommands<String, String> commands, Duration timeout, String where) {
+    this.commands = commands;
     this.timeoutNanos = timeout.toNanos();
     this.where = where;
   }
@@ -108,6 +110,11 @@ final class RedisCalls {
       detail = "the " + command + " command was cancelled (connection closed?)";
     } else if (cause instanceof RedisConnectionException) {
       detail = "cannot reach Redis for " + command + ": " + cause.getMessage();
+    } else if (cause instanceof RedisCommandExecutionException && isRedirect(cause.getMessage())) {
+      // The server's text is "MOVED <slot> <host:port>": no value of ours in it.
+      detail = command + " was answered '" + cause.getMessage() + "': this Redis is a Redis Cluster "
+          + "and the store's connection is not cluster-aware; build the store with "
+          + "RedisTokenStore.builder(RedisClusterClient) or builder(StatefulRedisClusterConnection)";
     } else {
       // Other messages are the server's error text; they never quote our values, but say only
       // the type to be sure.
@@ -115,6 +122,10 @@ final class RedisCalls {
     }
     return TokenStoreException.of(TokenStoreException.Reason.IO_FAILURE, null, where + ": " + detail,
         cause);
+  }
+
+  private static boolean isRedirect(@Nullable String message) {
+    return message != null && (message.startsWith("MOVED ") || message.startsWith("ASK "));
   }
 
   static @Nullable String value(List<KeyValue<String, String>> values, int index) {

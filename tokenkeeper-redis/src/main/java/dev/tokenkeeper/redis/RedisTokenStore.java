@@ -8,7 +8,11 @@ import dev.tokenkeeper.internal.TokenFileCodec;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +26,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.crypto.SecretKey;
 import org.jspecify.annotations.Nullable;
 
@@ -49,6 +54,16 @@ import org.jspecify.annotations.Nullable;
  * and {@code <prefix>{<hash>}:fence} (the fencing counter); changes are announced on the channel
  * {@code <prefix>{<hash>}:changed}. All keys of an identity share the hash tag {@code {<hash>}}, so
  * Redis Cluster keeps them on one slot.
+ *
+ * <p><b>Redis Cluster.</b> Build the stores from a {@link RedisClusterClient} ({@link
+ * #builder(RedisClusterClient)}) or a cluster connection ({@link
+ * #builder(StatefulRedisClusterConnection)}, with a {@code StatefulRedisClusterPubSubConnection} as
+ * {@link Builder#notifications}). Every script touches the keys of one identity only, which share
+ * one slot, so each runs whole on that slot's master; identities spread over the masters by their
+ * hash. Changes are announced with classic {@code PUBLISH}, which a cluster forwards to every node,
+ * so a notification connection subscribed on any node hears every identity (at the price of one
+ * message per node per write). A plain {@link RedisClient} connection to one node of a cluster fails
+ * with {@code IO_FAILURE} naming the redirect ({@code MOVED}) and the builder to use instead.
  *
  * <p><b>Without {@link Builder#encryptWith encryption}, anyone who can read these keys (a Redis
  * user, a replica, a backup, an RDB or AOF file) can read the tokens</b> and call your APIs as the
@@ -102,14 +117,14 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
   /** The last value read or written and what it decodes to: parsing (decrypting) is not free. */
   private volatile @Nullable Cached cached;
 
-  private RedisTokenStore(Builder b, String key, StatefulRedisConnection<String, String> connection,
+  private RedisTokenStore(Builder b, String key, RedisClusterAsyncCommands<String, String> commands,
       @Nullable StatefulRedisPubSubConnection<String, String> notifications, List<AutoCloseable> owned) {
     this.key = key;
     this.tokensKey = new String[] {key};
     this.leaseKeys = new String[] {key + ":lease", key + ":fence"};
     this.channel = key + ":changed";
     this.codec = b.key == null ? TokenFileCodec.plain() : TokenFileCodec.directKey(b.key);
-    this.redis = new RedisCalls(connection, b.commandTimeout, "Redis key " + key);
+    this.redis = new RedisCalls(commands, b.commandTimeout, "Redis key " + key);
     this.pollNanos = b.pollInterval.toNanos();
     this.notifications = notifications;
     this.owned = owned;
@@ -126,7 +141,29 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
    * StatefulRedisConnection)}.
    */
   public static Builder builder(RedisClient client) {
-    return new Builder(Objects.requireNonNull(client, "client"), null);
+    Objects.requireNonNull(client, "client");
+    return new Builder(() -> {
+      StatefulRedisConnection<String, String> commands = client.connect();
+      return new Opened(commands.async(), commands, client::connectPubSub);
+    }, null);
+  }
+
+  /**
+   * Starts building stores on a Redis Cluster that open their own connections from {@code
+   * client}: each store opens one cluster connection (which routes every command to the master of
+   * the identity's slot) and one cluster pub/sub connection when it is made, and closes both in
+   * {@link #close()}. For many identities, share two connections instead: {@link #builder(
+   * StatefulRedisClusterConnection)}.
+   *
+   * @param client your cluster client, e.g. {@code RedisClusterClient.create(List.of(RedisURI.create(
+   *     "redis://node-1:6379"), ...))}; it stays yours
+   */
+  public static Builder builder(RedisClusterClient client) {
+    Objects.requireNonNull(client, "client");
+    return new Builder(() -> {
+      StatefulRedisClusterConnection<String, String> commands = client.connect();
+      return new Opened(commands.async(), commands, client::connectPubSub);
+    }, null);
   }
 
   /**
@@ -136,7 +173,20 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
    * @param connection a connection with the default UTF-8 string codec ({@code client.connect()})
    */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    return new Builder(null, Objects.requireNonNull(connection, "connection"));
+    return new Builder(null, Objects.requireNonNull(connection, "connection").async());
+  }
+
+  /**
+   * Starts building stores on a Redis Cluster that send their commands on {@code connection}, which
+   * stays yours (a store never closes it); Lettuce routes each command to the master of the
+   * identity's slot. For notifications pass {@code clusterClient.connectPubSub()} to {@link
+   * Builder#notifications}; without, the stores learn of changes by polling.
+   *
+   * @param connection a cluster connection with the default UTF-8 string codec ({@code
+   *     clusterClient.connect()})
+   */
+  public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
+    return new Builder(null, Objects.requireNonNull(connection, "connection").async());
   }
 
   /** Returns the name of the hash holding the tokens: {@code <prefix>{<hash of the identity>}}. */
@@ -361,6 +411,11 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
     }
   }
 
+  /** What a store built from a client opens: commands, and the pub/sub connection to open next. */
+  private record Opened(RedisClusterAsyncCommands<String, String> commands,
+      StatefulConnection<String, String> connection,
+      Supplier<? extends StatefulRedisPubSubConnection<String, String>> pubsub) {}
+
   private static final class Cached {
     final String version;
     final String encoded;
@@ -378,33 +433,37 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
    * stores it makes are.
    */
   public static final class Builder {
-    private final @Nullable RedisClient client;
-    private final @Nullable StatefulRedisConnection<String, String> connection;
+    /** Opens a store's own connections (stores built from a client), else null. */
+    private final @Nullable Supplier<Opened> client;
+    private final @Nullable RedisClusterAsyncCommands<String, String> connection;
     private @Nullable StatefulRedisPubSubConnection<String, String> notificationConnection;
     private String prefix = "tokenkeeper:";
     private @Nullable SecretKey key;
     private Duration pollInterval = Duration.ofMillis(200);
     private Duration commandTimeout = Duration.ofSeconds(2);
 
-    private Builder(@Nullable RedisClient client,
-        @Nullable StatefulRedisConnection<String, String> connection) {
+    private Builder(@Nullable Supplier<Opened> client,
+        @Nullable RedisClusterAsyncCommands<String, String> connection) {
       this.client = client;
       this.connection = connection;
     }
 
     /**
      * Wakes waiting keepers through {@code pubsub} when another writes (stores made with {@link
-     * #builder(StatefulRedisConnection)}); it stays yours, and any number of stores may share it.
-     * It is subscribed to the pattern {@code <prefix>{*}:changed}.
+     * #builder(StatefulRedisConnection)} or {@link #builder(StatefulRedisClusterConnection)}); it
+     * stays yours, and any number of stores may share it. It is subscribed to the pattern {@code
+     * <prefix>{*}:changed}. On a Redis Cluster pass a {@code StatefulRedisClusterPubSubConnection}
+     * ({@code clusterClient.connectPubSub()}): a cluster forwards every {@code PUBLISH} to every
+     * node, so the node it subscribes on hears the changes of every slot.
      *
      * @throws IllegalStateException if the stores open their own connections ({@link
-     *     #builder(RedisClient)})
+     *     #builder(RedisClient)}, {@link #builder(RedisClusterClient)})
      */
     public Builder notifications(StatefulRedisPubSubConnection<String, String> pubsub) {
       Objects.requireNonNull(pubsub, "pubsub");
       if (client != null) {
-        throw new IllegalStateException("stores built from a RedisClient open their own pub/sub "
-            + "connection; pass notifications only with builder(connection)");
+        throw new IllegalStateException("stores built from a RedisClient or RedisClusterClient open "
+            + "their own pub/sub connection; pass notifications only with builder(connection)");
       }
       this.notificationConnection = pubsub;
       return this;
@@ -484,8 +543,9 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
 
     /**
      * Returns the store of {@code identity} (any string: a user id, an e-mail address, a tenant's
-     * connection id; only its hash appears in Redis). Stores built from a {@link RedisClient} open
-     * their connections now.
+     * connection id; only its hash appears in Redis). Stores built from a {@link RedisClient} or a
+     * {@link RedisClusterClient} open their connections now (a cluster client also reads the
+     * cluster's topology then, if it has not yet).
      *
      * @throws IllegalArgumentException if {@code identity} is empty
      * @throws TokenStoreException {@code IO_FAILURE} if a connection cannot be opened
@@ -499,14 +559,15 @@ public final class RedisTokenStore implements SharedTokenStore, AutoCloseable {
         return new RedisTokenStore(this, key, Objects.requireNonNull(connection),
             notificationConnection, List.of());
       }
-      StatefulRedisConnection<String, String> commands = null;
+      Opened opened = null;
       try {
-        commands = client.connect();
-        StatefulRedisPubSubConnection<String, String> pubsub = client.connectPubSub();
-        return new RedisTokenStore(this, key, commands, pubsub, List.of(pubsub, commands));
+        opened = client.get();
+        StatefulRedisPubSubConnection<String, String> pubsub = opened.pubsub().get();
+        return new RedisTokenStore(this, key, opened.commands(), pubsub,
+            List.of(pubsub, opened.connection()));
       } catch (RedisException e) {
-        if (commands != null) {
-          commands.close();
+        if (opened != null) {
+          opened.connection().close();
         }
         throw TokenStoreException.of(Reason.IO_FAILURE, null, "Redis key " + key
             + ": cannot connect to Redis: " + e.getMessage(), e);

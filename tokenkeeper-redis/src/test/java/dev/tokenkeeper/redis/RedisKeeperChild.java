@@ -1,22 +1,17 @@
 package dev.tokenkeeper.redis;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.KeeperChildCalls;
 import dev.tokenkeeper.OAuth2TokenEndpoint;
-import dev.tokenkeeper.ReauthenticationRequiredException;
-import dev.tokenkeeper.TokenEndpointException;
 import dev.tokenkeeper.TokenException;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenKeepers;
-import dev.tokenkeeper.TokenRequest;
-import dev.tokenkeeper.TokenResponse;
 import dev.tokenkeeper.TokenSource;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,14 +61,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * keepers=..}), {@code stop}.
  */
 public final class RedisKeeperChild {
-  private static final PrintStream OUT = System.out;
-
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong reauth = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private final AtomicLong untyped = new AtomicLong();
-  private final AtomicLong maxCallNanos = new AtomicLong();
-  private final AtomicReference<String> firstFailure = new AtomicReference<>();
+  private final KeeperChildCalls calls = new KeeperChildCalls();
 
   private RedisKeeperChild() {}
 
@@ -103,18 +91,13 @@ public final class RedisKeeperChild {
         .clientId("test-client").clientSecret("test-secret").parameter("process", name)
         .timeout(Duration.ofSeconds(5)).build();
     TokenSource refresh = endpoint.refreshTokens();
-    TokenKeeper.Builder builder = TokenKeeper.newBuilder(request -> announce(refresh, request))
+    TokenKeeper.Builder builder = TokenKeeper.newBuilder(request -> KeeperChildCalls.announce(refresh, request))
         .name(name).attemptTimeout(attemptTimeout)
         .refreshAhead(refreshAheadRatio, Duration.ofMinutes(1)).defaultTimeout(deadline);
     RedisTokenStore store = stores.identity(identity);
     TokenKeeper keeper = builder.store(store).build();
     AtomicReference<TokenKeeper> current = new AtomicReference<>(keeper);
-    ScheduledExecutorService workers = Executors.newScheduledThreadPool(Math.max(threads, 1));
-    for (int i = 0; i < threads; i++) {
-      // Spread the workers over the period so that calls arrive all the time, not in bursts.
-      workers.scheduleAtFixedRate(() -> call(current.get()), i * callEveryMillis / Math.max(threads, 1),
-          callEveryMillis, TimeUnit.MILLISECONDS);
-    }
+    ScheduledExecutorService workers = calls.startWorkers(current::get, threads, callEveryMillis);
     say("ready");
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     Storm storm = null;
@@ -137,7 +120,7 @@ public final class RedisKeeperChild {
             say("signin failed " + e.getClass().getSimpleName());
           }
         }
-        case "counts" -> say("counts " + counts());
+        case "counts" -> say("counts " + calls.counts());
         case "arm" -> {
           current.get().close();
           store.close();
@@ -151,12 +134,7 @@ public final class RedisKeeperChild {
           new Thread(() -> say(running.run()), "storm").start();
         }
         case "stop" -> {
-          workers.shutdown();
-          workers.awaitTermination(30, TimeUnit.SECONDS);
-          if (firstFailure.get() != null) {
-            System.err.println("first failure: " + firstFailure.get());
-          }
-          say("result " + counts());
+          calls.stop(workers);
           current.get().close();
           store.close();
           System.exit(0);
@@ -165,28 +143,6 @@ public final class RedisKeeperChild {
       }
     }
     System.exit(0); // stdin closed: the test is gone
-  }
-
-  private String counts() {
-    return "ok=" + ok + " reauth=" + reauth + " failures=" + failures + " untyped=" + untyped
-        + " maxCallMillis=" + TimeUnit.NANOSECONDS.toMillis(maxCallNanos.get());
-  }
-
-  private void call(TokenKeeper keeper) {
-    long started = System.nanoTime();
-    try {
-      keeper.token();
-      ok.incrementAndGet();
-    } catch (ReauthenticationRequiredException e) {
-      reauth.incrementAndGet();
-    } catch (TokenException e) {
-      failures.incrementAndGet();
-      firstFailure.compareAndSet(null, e.toString());
-    } catch (RuntimeException e) {
-      untyped.incrementAndGet();
-      firstFailure.compareAndSet(null, e.toString());
-    }
-    maxCallNanos.accumulateAndGet(System.nanoTime() - started, Math::max);
   }
 
   /** {@code n} platform threads parked on one latch, each asking the keeper once when released. */
@@ -231,22 +187,6 @@ public final class RedisKeeperChild {
     }
   }
 
-  private static TokenResponse announce(TokenSource source, TokenRequest request)
-      throws IOException, InterruptedException {
-    say("fetch");
-    try {
-      TokenResponse response = source.fetch(request);
-      say("fetched ok");
-      return response;
-    } catch (TokenEndpointException e) {
-      say(e.isTerminal() ? "fetched refused " + e.error().orElse("-") : "fetched failed " + e.statusCode());
-      throw e;
-    } catch (IOException | RuntimeException e) {
-      say("fetched failed " + e.getClass().getSimpleName());
-      throw e;
-    }
-  }
-
   // ---- many identities ----
 
   private void many(String[] args) throws Exception {
@@ -262,6 +202,7 @@ public final class RedisKeeperChild {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     AtomicLong built = new AtomicLong();
     AtomicLong slowestFetch = new AtomicLong();
+    AtomicReference<String> firstFailure = new AtomicReference<>();
     try (TokenKeepers<String> tenants = TokenKeepers.newBuilder((String tenant) -> {
           built.incrementAndGet();
           TokenSource endpoint = OAuth2TokenEndpoint.newBuilder(tokenUri).httpClient(http)
@@ -338,9 +279,6 @@ public final class RedisKeeperChild {
   }
 
   private static void say(String line) {
-    synchronized (OUT) {
-      OUT.println(line);
-      OUT.flush();
-    }
+    KeeperChildCalls.say(line);
   }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Keepers in one JVM, each on its own {@link RedisTokenStore} object and connections (as separate
  * processes would have), share one identity on a real redis-server against a token endpoint with
  * rotation and reuse detection. Token time is the test's clock; Redis and the lease waits are real.
+ * {@link RedisClusterKeepersTest} runs the same on a Redis Cluster ({@link #startRedis} overridden).
  */
 class RedisKeepersTest {
   private static final Duration TTL = Duration.ofMinutes(5);
@@ -40,30 +42,43 @@ class RedisKeepersTest {
   private final List<TokenKeeper> keepers = new ArrayList<>();
   private final List<RedisTokenStore> stores = new ArrayList<>();
   private final ExecutorService threads = Executors.newFixedThreadPool(30);
+  /** Stops Redis after each test (its client first). */
+  final List<AutoCloseable> started = new ArrayList<>();
   @TempDir Path dir;
-  private RedisServer redis;
-  private RedisClient client;
+  private Supplier<RedisTokenStore.Builder> redis;
   private String login;
 
   @BeforeEach
-  void startRedis() {
-    redis = RedisServer.start(dir);
-    client = RedisClient.create(redis.uri());
+  void start() {
+    redis = startRedis(dir);
+  }
+
+  /**
+   * Starts the Redis the keepers share (adding what to stop to {@link #started}) and returns how
+   * to build stores that open their own connections.
+   */
+  Supplier<RedisTokenStore.Builder> startRedis(Path dir) {
+    RedisServer server = RedisServer.start(dir);
+    started.add(server);
+    RedisClient client = RedisClient.create(server.uri());
+    started.add(0, () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(5)));
+    return () -> RedisTokenStore.builder(client);
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     threads.shutdownNow();
     keepers.forEach(TokenKeeper::close);
     stores.forEach(RedisTokenStore::close);
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
-    redis.close();
+    for (AutoCloseable c : started) {
+      c.close();
+    }
     server.close();
   }
 
   /** A keeper on its own store object; the first one built on an empty store signs in. */
   private TokenKeeper keeper(String name) {
-    RedisTokenStore store = RedisTokenStore.builder(client).identity("alice");
+    RedisTokenStore store = redis.get().identity("alice");
     stores.add(store);
     TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.refreshTokens()).name(name).clock(clock)
         .scheduler(clock::schedule).jitter(0).random(() -> 0L).store(store)

@@ -35,12 +35,14 @@ public final class RedisServer implements AutoCloseable {
 
   private final Path dir;
   private final boolean persistent;
+  private final List<String> extraArgs;
   private int port;
   private Process process;
 
-  private RedisServer(Path dir, boolean persistent) {
+  private RedisServer(Path dir, boolean persistent, List<String> extraArgs) {
     this.dir = dir;
     this.persistent = persistent;
+    this.extraArgs = List.copyOf(extraArgs);
   }
 
   /** Starts a server without persistence in {@code dir}. */
@@ -50,7 +52,12 @@ public final class RedisServer implements AutoCloseable {
 
   /** Starts a server in {@code dir}; with {@code persistent}, an append-only file there. */
   public static RedisServer start(Path dir, boolean persistent) {
-    RedisServer server = new RedisServer(dir, persistent);
+    return start(dir, persistent, List.of());
+  }
+
+  /** Starts a server in {@code dir} with more {@code redis-server} options (a cluster node's). */
+  static RedisServer start(Path dir, boolean persistent, List<String> extraArgs) {
+    RedisServer server = new RedisServer(dir, persistent, extraArgs);
     server.launch(0);
     return server;
   }
@@ -104,6 +111,7 @@ public final class RedisServer implements AutoCloseable {
           "--logfile", dir.resolve("redis.log").toString()));
       command.addAll(persistent ? List.of("--appendonly", "yes", "--appendfsync", "always")
           : List.of("--appendonly", "no"));
+      command.addAll(extraArgs);
       try {
         Files.createDirectories(dir);
         process = new ProcessBuilder(command).redirectErrorStream(true)

@@ -1,6 +1,4 @@
-package dev.tokenkeeper.redis;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package dev.tokenkeeper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,28 +20,38 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link RedisKeeperChild} JVM seen from the test: what it printed, with the time each line
- * arrived, and its stdin for commands. The same harness as core's {@code KeeperProcess} (which is
- * tied to its file-store child), started with the same small-and-fast flags: C1 only, shared class
- * data, small stacks, serial GC.
+ * A child JVM of a process test seen from the test: what it printed on stdout, with the time each
+ * line arrived, and its stdin for commands, one line each. Started at once on the test's class path
+ * with small-and-fast flags (C1 only, shared class data, small stacks, serial GC), since a loaded
+ * CI machine starts dozens of them. Knows nothing of the store the child uses: core's {@code
+ * SharedKeeperChild} (a {@code FileTokenStore}) and tokenkeeper-redis's {@code RedisKeeperChild}
+ * both speak this line protocol, with {@link KeeperChildCalls} on their side: {@code ready} once
+ * built, {@code fetch} / {@code fetched ...} around each endpoint call, {@code result ...} (a
+ * {@link Result}) after {@code stop}. In core's test jar, for tokenkeeper-redis's process tests.
  */
-final class ChildJvm implements AutoCloseable {
+public class ChildJvm implements AutoCloseable {
   private static final Pattern RESULT = Pattern.compile(
       "ok=(\\d+) reauth=(\\d+) failures=(\\d+) untyped=(\\d+) maxCallMillis=(\\d+)");
 
   /** One line of the child's stdout and when the test read it ({@link System#nanoTime()}). */
-  record Line(long nanos, String text) {}
+  public record Line(long nanos, String text) {}
 
-  /** What a child counted: typed failures ({@code TokenException}) and untyped ones apart. */
-  record Result(String name, long ok, long reauth, long failures, long untyped, long maxCallMillis) {
-    static Result parse(String name, String line) {
+  /**
+   * What a child counted ({@link KeeperChildCalls#counts()}): typed failures ({@code
+   * TokenException}) and untyped ones apart.
+   */
+  public record Result(String name, long ok, long reauth, long failures, long untyped,
+      long maxCallMillis) {
+    public static Result parse(String name, String line) {
       Matcher m = RESULT.matcher(line);
-      assertThat(m.find()).as(line).isTrue();
+      if (!m.find()) {
+        throw new AssertionError("not a count line: " + line);
+      }
       return new Result(name, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
           Long.parseLong(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)));
     }
 
-    static Result sum(List<Result> results) {
+    public static Result sum(List<Result> results) {
       return new Result("all", results.stream().mapToLong(Result::ok).sum(),
           results.stream().mapToLong(Result::reauth).sum(),
           results.stream().mapToLong(Result::failures).sum(),
@@ -52,8 +60,8 @@ final class ChildJvm implements AutoCloseable {
     }
   }
 
-  final String name;
-  final Process process;
+  public final String name;
+  public final Process process;
   private final Path err;
   private final Writer in;
   private final List<Line> lines = new CopyOnWriteArrayList<>();
@@ -61,15 +69,16 @@ final class ChildJvm implements AutoCloseable {
   private boolean ended; // guarded by arrived: stdout reached its end
 
   /**
-   * Starts {@code java RedisKeeperChild <args>} at once, without waiting: several children start in
-   * parallel, {@link #awaitReady} waits.
+   * Starts {@code java -Xmx<heap> <main> <args>} at once, without waiting: several children start
+   * in parallel, {@link #awaitReady} waits. Its stderr goes to {@code <logDir>/<name>.err}.
    */
-  ChildJvm(Path logDir, String name, String heap, List<String> args) throws IOException {
+  public ChildJvm(Path logDir, String name, String heap, Class<?> main, List<String> args)
+      throws IOException {
     this.name = name;
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xss256k", "-XX:+UseSerialGC", "-Xmx" + heap,
-        "-cp", System.getProperty("java.class.path"), RedisKeeperChild.class.getName()));
+        "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(args);
     err = logDir.resolve(name + ".err");
     process = new ProcessBuilder(command).redirectError(err.toFile()).start();
@@ -96,27 +105,27 @@ final class ChildJvm implements AutoCloseable {
     reader.start();
   }
 
-  boolean isReady() {
+  public boolean isReady() {
     return has(line -> line.equals("ready"));
   }
 
-  void awaitReady(Duration timeout) {
+  public void awaitReady(Duration timeout) {
     awaitLine(0, line -> line.equals("ready"), timeout);
   }
 
   /** Sends a command and waits for the first line after it that starts with {@code answer}. */
-  String ask(String command, String answer, Duration timeout) {
+  public String ask(String command, String answer, Duration timeout) {
     return ask(command, text -> text.startsWith(answer), timeout);
   }
 
   /** Sends a command and waits for the first line after it that matches {@code answer}. */
-  String ask(String command, Predicate<String> answer, Duration timeout) {
+  public String ask(String command, Predicate<String> answer, Duration timeout) {
     int from = lines.size();
     send(command);
     return awaitLine(from, answer, timeout).text();
   }
 
-  void send(String command) {
+  public void send(String command) {
     try {
       in.write(command + "\n");
       in.flush();
@@ -130,7 +139,7 @@ final class ChildJvm implements AutoCloseable {
    *
    * @throws AssertionError with the child's transcript on timeout or if it died by itself
    */
-  Line awaitLine(int from, Predicate<String> matches, Duration timeout) {
+  public Line awaitLine(int from, Predicate<String> matches, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (arrived) {
       while (true) {
@@ -154,7 +163,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** The first line from index {@code from} on that matches, or null. */
-  @Nullable Line find(int from, Predicate<String> matches) {
+  public @Nullable Line find(int from, Predicate<String> matches) {
     List<Line> snapshot = List.copyOf(lines);
     for (int i = from; i < snapshot.size(); i++) {
       if (matches.test(snapshot.get(i).text())) {
@@ -165,7 +174,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** The first line read after {@code nanos} that matches, or null. */
-  @Nullable Line firstAfter(long nanos, Predicate<String> matches) {
+  public @Nullable Line firstAfter(long nanos, Predicate<String> matches) {
     for (Line line : lines) {
       if (line.nanos() - nanos > 0 && matches.test(line.text())) {
         return line;
@@ -175,7 +184,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** The answer ({@code fetched ...}) to the first endpoint call announced after {@code nanos}, or null. */
-  @Nullable Line answerToFirstCallAfter(long nanos) {
+  public @Nullable Line answerToFirstCallAfter(long nanos) {
     List<Line> snapshot = List.copyOf(lines);
     for (int i = 0; i < snapshot.size(); i++) {
       if (snapshot.get(i).nanos() - nanos > 0 && snapshot.get(i).text().equals("fetch")) {
@@ -185,36 +194,93 @@ final class ChildJvm implements AutoCloseable {
     return null;
   }
 
-  boolean has(Predicate<String> matches) {
+  public boolean has(Predicate<String> matches) {
     return find(0, matches) != null;
   }
 
-  long count(Predicate<String> matches) {
+  public long count(Predicate<String> matches) {
     return lines.stream().filter(line -> matches.test(line.text())).count();
   }
 
-  int lineCount() {
+  public int lineCount() {
     return lines.size();
   }
 
   /** Endpoint calls announced and not yet answered. */
-  long openFetches() {
+  public long openFetches() {
     return count(text -> text.startsWith("fetch ") || text.equals("fetch"))
         - count(text -> text.startsWith("fetched "));
   }
 
   /** Sends {@code stop} and returns what the child counted. */
-  Result stop(Duration timeout) {
+  public Result stop(Duration timeout) {
     return Result.parse(name, ask("stop", "result ", timeout));
   }
 
-  /** SIGKILL on Linux and macOS; returns once the process is gone. */
-  void kill9() throws InterruptedException {
-    process.destroyForcibly();
-    assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s died", name).isTrue();
+  /** Waits for the {@code result} line (after {@code stop}) and returns what the child counted. */
+  public Result result(Duration timeout) {
+    return Result.parse(name, awaitLine(0, text -> text.startsWith("result "), timeout).text());
   }
 
-  String stderr() {
+  /** Sends {@code stop} to all at once (each stops its workers while the others do), then waits. */
+  public static List<Result> stopAll(List<? extends ChildJvm> children, Duration timeout) {
+    for (ChildJvm child : children) {
+      child.send("stop");
+    }
+    List<Result> results = new ArrayList<>();
+    for (ChildJvm child : children) {
+      results.add(child.result(timeout));
+    }
+    return results;
+  }
+
+  /**
+   * Of all {@code children}, the earliest answer ({@code fetched ...}) to an endpoint call announced
+   * after {@code nanos}, or null. An answer printed after {@code nanos} to a call sent before it (an
+   * attempt answered late on a loaded machine) does not count: taking the first answer printed, one
+   * run of tokenkeeper-redis's kill test counted 19 lost sessions for 20 kills (a late {@code
+   * fetched ok} 267 ms after the kill hid the reuse detection that followed).
+   */
+  public static @Nullable Line firstAnswerToACallAfter(List<? extends ChildJvm> children, long nanos) {
+    Line first = null;
+    for (ChildJvm child : children) {
+      Line line = child.answerToFirstCallAfter(nanos);
+      if (line != null && (first == null || line.nanos() - first.nanos() < 0)) {
+        first = line;
+      }
+    }
+    return first;
+  }
+
+  /** The children that printed {@code ready}. */
+  public static <C extends ChildJvm> List<C> ready(List<C> children) {
+    List<C> ready = new ArrayList<>();
+    for (C child : children) {
+      if (child.isReady()) {
+        ready.add(child);
+      }
+    }
+    return ready;
+  }
+
+  /** Every child's transcript, for a failure message. */
+  public static String transcripts(List<? extends ChildJvm> children) {
+    StringBuilder text = new StringBuilder();
+    for (ChildJvm child : children) {
+      text.append('\n').append(child.transcript());
+    }
+    return text.toString();
+  }
+
+  /** SIGKILL on Linux and macOS; returns once the process is gone. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError(name + " did not die within 30 s of SIGKILL");
+    }
+  }
+
+  public String stderr() {
     try {
       return Files.exists(err) ? Files.readString(err) : "";
     } catch (IOException e) {
@@ -223,7 +289,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Everything the child printed (the last 200 lines), for a failure message. */
-  String transcript() {
+  public String transcript() {
     StringBuilder text = new StringBuilder(name).append(" stdout:\n");
     List<Line> snapshot = List.copyOf(lines);
     snapshot.subList(Math.max(0, snapshot.size() - 200), snapshot.size())
