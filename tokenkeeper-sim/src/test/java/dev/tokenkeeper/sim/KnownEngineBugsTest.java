@@ -41,7 +41,7 @@ class KnownEngineBugsTest {
   @Disabled("engine bug: Engine.save overwrites a newer stored refresh token after a failed"
       + " compare-and-set when the stored access token is not usable on its clock (see RELIABILITY.md)")
   @ParameterizedTest
-  @ValueSource(longs = {604, 1650})
+  @ValueSource(longs = {604})
   void pausedWriter_neverOverwritesANewerRefreshToken(long seed) {
     Simulation.Result r = SimRunner.replay(Simulation.Config.shortTokens(seed, false));
 
