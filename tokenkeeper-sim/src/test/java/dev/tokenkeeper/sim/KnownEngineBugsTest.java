@@ -2,7 +2,6 @@ package dev.tokenkeeper.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,8 +18,6 @@ class KnownEngineBugsTest {
    * the rotated refresh token in that answer is dropped. The next refresh, in any keeper, presents
    * the retired one: with reuse detection the session ends.
    */
-  @Disabled("engine bug: Engine.fetched drops the rotated refresh token of an answer whose access"
-      + " token already expired; being fixed in parallel (see RELIABILITY.md, simulation)")
   @ParameterizedTest
   @ValueSource(longs = {29, 35, 40})
   void answerAlreadyExpired_rotatedRefreshTokenIsKept(long seed) {
@@ -38,8 +35,6 @@ class KnownEngineBugsTest {
    * refresh token by the retired one it carried: the store goes back, and the next refresh in any
    * keeper is reuse. Found by the simulation, not fixed here.
    */
-  @Disabled("engine bug: Engine.save overwrites a newer stored refresh token after a failed"
-      + " compare-and-set when the stored access token is not usable on its clock (see RELIABILITY.md)")
   @ParameterizedTest
   @ValueSource(longs = {604})
   void pausedWriter_neverOverwritesANewerRefreshToken(long seed) {

@@ -34,6 +34,20 @@ class SimulationTest {
     assertThat(summary.crashesInRotationWindow).as("crashes do hit the rotation window").isPositive();
   }
 
+  /**
+   * The short-token worlds (1-4 s tokens, {@code expires_in} 0 answers, exact and truncated), where
+   * the simulation found both engine bugs of {@link KnownEngineBugsTest}: a budget of their own.
+   */
+  @Test
+  void shortTokenWorlds_everySeed_keepsEveryInvariant() {
+    SimRunner.Summary summary = SimRunner.run(1, 2_000, s -> s % 2 == 0
+        ? Simulation.Config.shortTokens(s) : Simulation.Config.shortTokens(s, false));
+    System.out.println("SimulationTest short tokens: " + summary);
+    assertThat(summary.failures).as(() -> summary + "\n" + SimRunner.report(summary.failures.get(0), REPLAY))
+        .isEmpty();
+    assertThat(summary.rotations).as("the worlds do refresh").isPositive();
+  }
+
   @Test
   void regressionSeeds_keepEveryInvariant() throws IOException {
     for (long seed : seeds("regression-seeds.txt")) {
