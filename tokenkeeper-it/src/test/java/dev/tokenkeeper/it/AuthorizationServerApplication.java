@@ -153,8 +153,9 @@ class AuthorizationServerApplication {
 
     @Override
     public void onApplicationEvent(ApplicationReadyEvent event) {
-      String issuer = "http://127.0.0.1:" + event.getApplicationContext().getEnvironment()
-          .getRequiredProperty("local.server.port");
+      var environment = event.getApplicationContext().getEnvironment();
+      String scheme = environment.getProperty("server.ssl.enabled", Boolean.class, false) ? "https" : "http";
+      String issuer = scheme + "://127.0.0.1:" + environment.getRequiredProperty("local.server.port");
       try {
         // 5 s, not nimbus' 500 ms: the first request to a fresh server initializes the dispatcher.
         JWKSource<SecurityContext> keys = JWKSourceBuilder.create(URI.create(issuer + "/oauth2/jwks").toURL(),
