@@ -129,6 +129,11 @@ final class SpringAuthorizationServer implements AutoCloseable {
     return base.resolve("/api/me");
   }
 
+  /** A bean of the running server (its RegisteredClientRepository, say). */
+  <T> T bean(Class<T> type) {
+    return context.getBean(type);
+  }
+
   @Override
   public void close() {
     context.close();
