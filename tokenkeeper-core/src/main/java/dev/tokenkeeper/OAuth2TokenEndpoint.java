@@ -1,5 +1,6 @@
 package dev.tokenkeeper;
 
+import dev.tokenkeeper.internal.ClientAssertions;
 import dev.tokenkeeper.internal.Discovery;
 import dev.tokenkeeper.internal.HttpEndpoint;
 import dev.tokenkeeper.internal.OAuth2Calls;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -218,6 +220,10 @@ public final class OAuth2TokenEndpoint {
     private @Nullable String clientId;
     private @Nullable String clientSecret;
     private @Nullable ClientAuthentication authentication;
+    private @Nullable ClientAssertionKey assertionKey;
+    private @Nullable String assertionAudience;
+    private Duration assertionLifetime = Duration.ofSeconds(60);
+    private @Nullable SSLContext sslContext;
     private @Nullable String scope;
     private final Map<String, String> parameters = new LinkedHashMap<>();
     private @Nullable HttpClient httpClient;
@@ -249,9 +255,69 @@ public final class OAuth2TokenEndpoint {
       return this;
     }
 
-    /** How the client authenticates (default Basic with a secret, {@code NONE} without). */
+    /**
+     * How the client authenticates: default {@code CLIENT_SECRET_BASIC} with a secret, {@code
+     * PRIVATE_KEY_JWT} with {@link #privateKeyJwt}, {@code NONE} without either. {@link #build()}
+     * checks that the method has what it needs: a secret for the {@code CLIENT_SECRET_*} methods
+     * (32 bytes or more for {@code CLIENT_SECRET_JWT}), a key for {@code PRIVATE_KEY_JWT}, an
+     * {@link #sslContext} or {@link #httpClient} for the TLS methods.
+     */
     public Builder clientAuthentication(ClientAuthentication authentication) {
       this.authentication = Objects.requireNonNull(authentication, "authentication");
+      return this;
+    }
+
+    /**
+     * Authenticates with {@code private_key_jwt} (RFC 7523): every token request carries a new JWT
+     * signed with {@code key}, with {@code iss} = {@code sub} = the client id, {@code aud} = the
+     * token endpoint URL (or {@link #assertionAudience}), a random {@code jti} never used before,
+     * {@code iat} now and {@code exp} {@link #assertionLifetime} later.
+     */
+    public Builder privateKeyJwt(ClientAssertionKey key) {
+      this.assertionKey = Objects.requireNonNull(key, "key");
+      this.authentication = ClientAuthentication.PRIVATE_KEY_JWT;
+      return this;
+    }
+
+    /**
+     * The {@code aud} of client assertions (default: the token endpoint URL, as RFC 7523 and OpenID
+     * Connect Core section 9 say, and as Spring Authorization Server, Keycloak, Okta and Entra
+     * accept). Some providers want their issuer identifier instead: give it here.
+     */
+    public Builder assertionAudience(String audience) {
+      Objects.requireNonNull(audience, "audience");
+      if (audience.isBlank()) {
+        throw new IllegalArgumentException("assertionAudience is blank: give the issuer or token endpoint URL");
+      }
+      this.assertionAudience = audience;
+      return this;
+    }
+
+    /**
+     * How long a client assertion is valid, from {@code iat} to {@code exp} (default 60 s, at most
+     * 10 minutes): short, so that an assertion seen in transit is of little use.
+     */
+    public Builder assertionLifetime(Duration lifetime) {
+      Objects.requireNonNull(lifetime, "lifetime");
+      if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(Duration.ofMinutes(10)) > 0) {
+        throw new IllegalArgumentException("assertionLifetime must be positive and at most 10 minutes: " + lifetime);
+      }
+      this.assertionLifetime = lifetime;
+      return this;
+    }
+
+    /**
+     * The TLS identity (key manager) and trust (trust manager) for the calls to the endpoint, for
+     * mutual TLS client authentication ({@code TLS_CLIENT_AUTH}, {@code
+     * SELF_SIGNED_TLS_CLIENT_AUTH}, RFC 8705) and for servers with a private CA. The endpoint's
+     * client is then built with it (5 s connect timeout, no redirects). Certificate-bound tokens
+     * (RFC 8705 section 3) are accepted only over the same TLS identity: build the client that calls
+     * the API with this same context ({@code HttpClient.newBuilder().sslContext(context)}).
+     *
+     * @throws IllegalStateException from {@link #build()} when {@link #httpClient} is set too
+     */
+    public Builder sslContext(SSLContext context) {
+      this.sslContext = Objects.requireNonNull(context, "context");
       return this;
     }
 
@@ -322,7 +388,10 @@ public final class OAuth2TokenEndpoint {
      *
      * @throws IllegalArgumentException for plain http to a non-loopback host, or a non-http URI
      * @throws IllegalStateException when a secret is set without a client id, an authentication
-     *     method lacks what it needs, or a revocation endpoint is set with {@link #forIssuer}
+     *     method lacks what it needs (a secret, a secret of 32 bytes or more for {@code
+     *     CLIENT_SECRET_JWT}, a key, a TLS identity) or is given what it does not use, {@link
+     *     #sslContext} and {@link #httpClient} are both set, or a revocation endpoint is set with
+     *     {@link #forIssuer}
      */
     public OAuth2TokenEndpoint build() {
       if (tokenUri != null) {
@@ -342,16 +411,53 @@ public final class OAuth2TokenEndpoint {
       if (clientSecret != null && clientId == null) {
         throw new IllegalStateException("a client secret needs a client id: call clientId(...)");
       }
-      if (auth != ClientAuthentication.NONE && clientSecret == null) {
+      if (auth != ClientAuthentication.NONE && clientId == null) {
+        throw new IllegalStateException(auth + " needs a client id: call clientId(...)");
+      }
+      boolean usesSecret = auth == ClientAuthentication.CLIENT_SECRET_BASIC
+          || auth == ClientAuthentication.CLIENT_SECRET_POST || auth == ClientAuthentication.CLIENT_SECRET_JWT;
+      if (usesSecret && clientSecret == null) {
         throw new IllegalStateException(auth + " needs a client secret: call clientSecret(...)");
       }
-      HttpClient client = httpClient != null ? httpClient : HttpEndpoint.defaultClient();
+      if (!usesSecret && auth != ClientAuthentication.NONE && clientSecret != null) {
+        throw new IllegalStateException(auth + " sends no client secret: remove clientSecret(...), or choose"
+            + " a CLIENT_SECRET_* method");
+      }
+      if (auth == ClientAuthentication.PRIVATE_KEY_JWT && assertionKey == null) {
+        throw new IllegalStateException("PRIVATE_KEY_JWT needs the client's key: call privateKeyJwt(key)");
+      }
+      if (auth != ClientAuthentication.PRIVATE_KEY_JWT && assertionKey != null) {
+        throw new IllegalStateException("a private key is set but the authentication is " + auth
+            + ": remove privateKeyJwt(...) or clientAuthentication(...)");
+      }
+      boolean tls = auth == ClientAuthentication.TLS_CLIENT_AUTH
+          || auth == ClientAuthentication.SELF_SIGNED_TLS_CLIENT_AUTH;
+      if (tls && sslContext == null && httpClient == null) {
+        throw new IllegalStateException(auth + " authenticates with the TLS client certificate: call"
+            + " sslContext(context) with a key manager holding it");
+      }
+      if (sslContext != null && httpClient != null) {
+        throw new IllegalStateException("sslContext(...) and httpClient(...) are both set: build your"
+            + " HttpClient with .sslContext(context), or leave httpClient out");
+      }
+      ClientAssertions assertions = null;
+      if (auth == ClientAuthentication.CLIENT_SECRET_JWT) {
+        assertions = ClientAssertions.secret(Objects.requireNonNull(clientId), Objects.requireNonNull(clientSecret),
+            assertionAudience, assertionLifetime, java.time.InstantSource.system());
+      } else if (auth == ClientAuthentication.PRIVATE_KEY_JWT) {
+        ClientAssertionKey key = Objects.requireNonNull(assertionKey);
+        assertions = ClientAssertions.privateKey(key.signer(), key.algorithm(), key.keyId().orElse(null),
+            key.certificateThumbprint().orElse(null), Objects.requireNonNull(clientId), assertionAudience,
+            assertionLifetime, java.time.InstantSource.system());
+      }
+      HttpClient client = httpClient != null ? httpClient
+          : sslContext != null ? HttpEndpoint.defaultClient(sslContext) : HttpEndpoint.defaultClient();
       Discovery discovery = tokenUri == null
           ? new Discovery(client, Objects.requireNonNull(issuer), timeout, allowPlainHttp) : null;
       OAuth2Calls.Endpoints endpoints = discovery != null ? discovery
           : new OAuth2Calls.Fixed(tokenUri, revocationUri);
       return new OAuth2TokenEndpoint(new OAuth2Calls(client, endpoints, clientId,
-          clientSecret, auth, Map.copyOf(parameters), timeout), discovery, scope, timeout);
+          clientSecret, auth, Map.copyOf(parameters), timeout, assertions), discovery, scope, timeout);
     }
   }
 }

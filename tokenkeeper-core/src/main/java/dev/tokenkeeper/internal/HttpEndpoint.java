@@ -79,6 +79,15 @@ public final class HttpEndpoint {
         .build();
   }
 
+  /** {@link #defaultClient()} with {@code sslContext}: a TLS client identity (RFC 8705) or private trust. */
+  public static HttpClient defaultClient(javax.net.ssl.SSLContext sslContext) {
+    return HttpClient.newBuilder()
+        .connectTimeout(Duration.ofSeconds(5))
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .sslContext(sslContext)
+        .build();
+  }
+
   /**
    * Checks that {@code uri} is an absolute http(s) URI, and refuses plain http to anything but
    * loopback unless {@code allowPlainHttp}: credentials would cross the network in clear text.

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
 public final class OAuth2Calls {
   /** Form parameters the grants set themselves; users may not override them. */
   public static final Set<String> RESERVED = Set.of("grant_type", "client_id", "client_secret",
-      "refresh_token", "username", "password", "scope", "code", "token");
+      "refresh_token", "username", "password", "scope", "code", "token", "client_assertion",
+      "client_assertion_type");
 
   /** Where the token and revocation endpoints are: configured, or read from the issuer's metadata. */
   public interface Endpoints {
@@ -71,9 +72,10 @@ public final class OAuth2Calls {
   private final ClientAuthentication authentication;
   private final Map<String, String> parameters;
   private final Duration timeout;
+  private final @Nullable ClientAssertions assertions;
 
   public OAuth2Calls(HttpClient client, Endpoints endpoints, @Nullable String clientId, @Nullable String clientSecret, ClientAuthentication authentication,
-      Map<String, String> parameters, Duration timeout) {
+      Map<String, String> parameters, Duration timeout, @Nullable ClientAssertions assertions) {
     this.client = client;
     this.endpoints = endpoints;
     this.clientId = clientId;
@@ -81,6 +83,7 @@ public final class OAuth2Calls {
     this.authentication = authentication;
     this.parameters = parameters;
     this.timeout = timeout;
+    this.assertions = assertions;
   }
 
   /** Calls the token endpoint with {@code grantType} and {@code form}, and parses the token response. */
@@ -91,15 +94,16 @@ public final class OAuth2Calls {
     body.putAll(form);
     parameters.forEach(body::putIfAbsent);
     URI tokenUri = endpoints.token();
-    return parse(call(tokenUri, body));
+    return parse(call(tokenUri, body, tokenUri));
   }
 
   /** Posts {@code body} to {@code uri}; tells the endpoints when the answer suggests they moved. */
-  private HttpEndpoint.Answer call(URI uri, Map<String, String> body)
+  private HttpEndpoint.Answer call(URI uri, Map<String, String> body, URI tokenUri)
       throws IOException, InterruptedException {
+    HttpRequest request = post(uri, body, tokenUri);
     HttpEndpoint.Answer answer;
     try {
-      answer = HttpEndpoint.send(client, post(uri, body), timeout);
+      answer = HttpEndpoint.send(client, request, timeout);
     } catch (TokenEndpointException e) {
       throw e;
     } catch (IOException e) {
@@ -151,10 +155,11 @@ public final class OAuth2Calls {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("token", token.value());
     body.put("token_type_hint", "refresh_token");
-    call(revocationUri, body);
+    call(revocationUri, body, endpoints.token());
   }
 
-  private HttpRequest post(URI uri, Map<String, String> form) {
+  /** The request to {@code uri}; a client assertion's default audience is {@code tokenUri}. */
+  private HttpRequest post(URI uri, Map<String, String> form, URI tokenUri) throws IOException {
     Map<String, String> body = new LinkedHashMap<>(form);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri)
         .timeout(timeout)
@@ -170,6 +175,13 @@ public final class OAuth2Calls {
       case CLIENT_SECRET_POST:
         body.put("client_id", clientId);
         body.put("client_secret", clientSecret);
+        break;
+      case CLIENT_SECRET_JWT:
+      case PRIVATE_KEY_JWT:
+        // client_id too: RFC 7521 section 4.2 allows it, and Spring Authorization Server requires it.
+        body.put("client_id", clientId);
+        body.put("client_assertion_type", ClientAssertions.JWT_BEARER);
+        body.put("client_assertion", java.util.Objects.requireNonNull(assertions).create(tokenUri));
         break;
       default:
         if (clientId != null) {

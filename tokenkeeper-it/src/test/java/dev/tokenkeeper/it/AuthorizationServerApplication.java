@@ -141,7 +141,7 @@ class AuthorizationServerApplication {
   /**
    * Verifies access tokens as a separate resource server would: keys fetched from the
    * authorization server's {@code /oauth2/jwks} over HTTP, issuer checked, and {@code exp} enforced
-   * to the second with no skew allowance (Spring's default of 60 s would hide a client that sends
+   * to the second with no skew allowance (unless {@code tokenkeeper-it.api-clock-skew} sets one) (Spring's default of 60 s would hide a client that sends
    * expired tokens). The keys are fetched once the server is ready, before any API request: fetched
    * lazily, the first API requests would wait on a JWK set request to their own server, and with
    * every server thread so waiting, none would be left to answer it.
@@ -153,19 +153,45 @@ class AuthorizationServerApplication {
 
     @Override
     public void onApplicationEvent(ApplicationReadyEvent event) {
-      String issuer = "http://127.0.0.1:" + event.getApplicationContext().getEnvironment()
-          .getRequiredProperty("local.server.port");
+      var environment = event.getApplicationContext().getEnvironment();
+      String scheme = environment.getProperty("server.ssl.enabled", Boolean.class, false) ? "https" : "http";
+      String issuer = scheme + "://127.0.0.1:" + environment.getRequiredProperty("local.server.port");
       try {
         // 5 s, not nimbus' 500 ms: the first request to a fresh server initializes the dispatcher.
         JWKSource<SecurityContext> keys = JWKSourceBuilder.create(URI.create(issuer + "/oauth2/jwks").toURL(),
-            new DefaultResourceRetriever(5_000, 5_000)).build();
+            retriever(environment)).build();
         keys.get(new JWKSelector(new JWKMatcher.Builder().build()), null); // fetch and cache now
         NimbusJwtDecoder nimbus = NimbusJwtDecoder.withJwkSource(keys).build();
         nimbus.setJwtValidator(new DelegatingOAuth2TokenValidator<>(
-            new JwtTimestampValidator(Duration.ZERO), new JwtIssuerValidator(issuer)));
+            new JwtTimestampValidator(environment.getProperty("tokenkeeper-it.api-clock-skew", Duration.class,
+                Duration.ZERO)), new JwtIssuerValidator(issuer)));
         decoder = nimbus;
       } catch (IOException | KeySourceException e) {
         throw new IllegalStateException("cannot load the authorization server's JWK set", e);
+      }
+    }
+
+    /**
+     * Over HTTPS the keys are fetched trusting the key store named by {@code
+     * tokenkeeper-it.jwks-trust-store} (PKCS#12, password {@code changeit}): the server's own
+     * self-signed certificate.
+     */
+    private static DefaultResourceRetriever retriever(org.springframework.core.env.Environment environment) {
+      String trustStore = environment.getProperty("tokenkeeper-it.jwks-trust-store");
+      if (trustStore == null) {
+        return new DefaultResourceRetriever(5_000, 5_000);
+      }
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(trustStore))) {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(in, "changeit".toCharArray());
+        javax.net.ssl.TrustManagerFactory trust =
+            javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return new DefaultResourceRetriever(5_000, 5_000, 0, true, context.getSocketFactory());
+      } catch (IOException | java.security.GeneralSecurityException e) {
+        throw new IllegalStateException("cannot read tokenkeeper-it.jwks-trust-store", e);
       }
     }
 

@@ -41,6 +41,14 @@ final class SpringAuthorizationServer implements AutoCloseable {
 
   /** Starts the server; its token endpoint and API record what they see in {@code ledger}. */
   static SpringAuthorizationServer start(ServerLedger ledger, Duration accessTokenTtl) {
+    return start(ledger, accessTokenTtl, Map.of());
+  }
+
+  /**
+   * Starts the server with {@code extra} properties too (more registered clients, TLS), which win
+   * over the defaults.
+   */
+  static SpringAuthorizationServer start(ServerLedger ledger, Duration accessTokenTtl, Map<String, String> extra) {
     SpringApplication application = new SpringApplication(AuthorizationServerApplication.class);
     application.setBannerMode(Banner.Mode.OFF);
     application.setLogStartupInfo(false);
@@ -49,10 +57,13 @@ final class SpringAuthorizationServer implements AutoCloseable {
     // Passed as command-line arguments: they outrank environment variables and system properties,
     // so nothing on the machine (a SERVER_PORT, say) can change what the tests run against.
     List<String> args = new ArrayList<>();
-    properties(accessTokenTtl).forEach((name, value) -> args.add("--" + name + "=" + value));
+    Map<String, String> properties = properties(accessTokenTtl);
+    properties.putAll(extra);
+    properties.forEach((name, value) -> args.add("--" + name + "=" + value));
     ConfigurableApplicationContext context = application.run(args.toArray(new String[0]));
     String port = context.getEnvironment().getRequiredProperty("local.server.port");
-    return new SpringAuthorizationServer(context, URI.create("http://127.0.0.1:" + port));
+    String scheme = context.getEnvironment().getProperty("server.ssl.enabled", Boolean.class, false) ? "https" : "http";
+    return new SpringAuthorizationServer(context, URI.create(scheme + "://127.0.0.1:" + port));
   }
 
   private static Map<String, String> properties(Duration accessTokenTtl) {
@@ -71,6 +82,26 @@ final class SpringAuthorizationServer implements AutoCloseable {
     p.put(app + "require-authorization-consent", "false");
     p.put(app + "require-proof-key", "true");
     p.put(app + "token.refresh-token-time-to-live", "10m");
+    return p;
+  }
+
+  /**
+   * Registers the client {@code id} for {@code client_credentials} with {@code method}; properties
+   * under {@code spring.security.oauth2.authorizationserver.client.<key>.} in {@code more}.
+   */
+  static Map<String, String> clientCredentialsClient(String key, String id, String storedSecret, String method,
+      Duration ttl, Map<String, String> more) {
+    Map<String, String> p = new LinkedHashMap<>();
+    client(p, key, id, "", ttl);
+    String prefix = "spring.security.oauth2.authorizationserver.client." + key + ".";
+    if (storedSecret.isEmpty()) {
+      p.remove(prefix + "registration.client-secret");
+    } else {
+      p.put(prefix + "registration.client-secret", storedSecret);
+    }
+    p.put(prefix + "registration.client-authentication-methods", method);
+    p.put(prefix + "registration.authorization-grant-types", "client_credentials");
+    more.forEach((name, value) -> p.put(prefix + name, value));
     return p;
   }
 
@@ -96,6 +127,11 @@ final class SpringAuthorizationServer implements AutoCloseable {
   /** The protected API: answers 200 with the token's subject. */
   URI api() {
     return base.resolve("/api/me");
+  }
+
+  /** A bean of the running server (its RegisteredClientRepository, say). */
+  <T> T bean(Class<T> type) {
+    return context.getBean(type);
   }
 
   @Override

@@ -80,13 +80,27 @@ final class OAuthHttp {
 
   /** The client authentication methods the token endpoint accepts, as its metadata lists them. */
   static final java.util.List<String> AUTH_METHODS =
-      java.util.List.of("client_secret_basic", "client_secret_post");
+      java.util.List.of("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt");
 
   /** Reads client_secret_basic or client_secret_post credentials, whichever the request uses. */
   static ClientCredentials clientCredentials(Request request, Form form) {
     String authorization = request.header("authorization");
     String postId = form.get("client_id");
     String postSecret = form.get("client_secret");
+    String assertion = form.get("client_assertion");
+    if (form.get("client_assertion_type") != null || assertion != null) {
+      if (!ClientAssertionVerifier.JWT_BEARER.equals(form.get("client_assertion_type")) || assertion == null) {
+        return new ClientCredentials(ClientAuthentication.JWT_ASSERTION, postId, null,
+            "client_assertion_type must be " + ClientAssertionVerifier.JWT_BEARER + ", with a client_assertion");
+      }
+      if (authorization != null || postSecret != null) {
+        return new ClientCredentials(ClientAuthentication.JWT_ASSERTION, postId, null,
+            "use one client authentication method, not a client_assertion and a secret");
+      }
+      String subject = ClientAssertionVerifier.subject(assertion);
+      return new ClientCredentials(ClientAuthentication.JWT_ASSERTION, postId != null ? postId : subject,
+          assertion, null);
+    }
     if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
       ClientAuthentication method =
           postSecret == null ? ClientAuthentication.NONE : ClientAuthentication.POST;

@@ -57,6 +57,11 @@ public record RecordedTokenRequest(
     BASIC,
     /** {@code client_id} and {@code client_secret} form parameters ({@code client_secret_post}). */
     POST,
+    /**
+     * A {@code client_assertion} JWT (RFC 7523): HS256 with the client secret ({@code
+     * client_secret_jwt}) or signed with the client's private key ({@code private_key_jwt}).
+     */
+    JWT_ASSERTION,
     /** No client credentials. */
     NONE
   }

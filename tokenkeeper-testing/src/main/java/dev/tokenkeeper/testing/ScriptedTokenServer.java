@@ -56,6 +56,7 @@ public final class ScriptedTokenServer implements AutoCloseable {
   private boolean closed; // guarded by lifecycleLock
   private volatile @Nullable URI baseUri;
   private volatile @Nullable String issuer;
+  private volatile @Nullable ClientAssertionVerifier assertionVerifier;
   private final java.util.concurrent.atomic.AtomicInteger metadataRequests =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -91,12 +92,15 @@ public final class ScriptedTokenServer implements AutoCloseable {
       }
       URI base = URI.create("http://127.0.0.1:" + server.port());
       String issuer = settings.issuer() != null ? settings.issuer() : base.toString();
+      ClientAssertionVerifier verifier =
+          new ClientAssertionVerifier(settings, base.resolve(TOKEN_PATH).toString(), issuer);
+      assertionVerifier = verifier;
       server.start(
           Map.of(
               METADATA_PATH,
               request -> metadata(request, base, issuer),
               TOKEN_PATH,
-              new TokenEndpoint(settings, issuer, minter, families, stats, faults),
+              new TokenEndpoint(settings, issuer, minter, families, stats, faults, verifier),
               REVOCATION_PATH,
               new RevocationEndpoint(settings.clients(), families, stats),
               JWKS_PATH,
@@ -177,6 +181,16 @@ public final class ScriptedTokenServer implements AutoCloseable {
     body.put("grant_types_supported", List.of("client_credentials", "password", "refresh_token"));
     body.put("token_endpoint_auth_methods_supported", OAuthHttp.AUTH_METHODS);
     return OAuthHttp.json(200, body);
+  }
+
+  /**
+   * Returns the {@code jti} of every client assertion ({@code client_secret_jwt}, {@code
+   * private_key_jwt}) the token endpoint accepted, in order. A {@code jti} seen before is refused
+   * (401 {@code invalid_client}) and not listed again.
+   */
+  public List<String> acceptedClientAssertionIds() {
+    ClientAssertionVerifier verifier = assertionVerifier;
+    return verifier == null ? List.of() : verifier.acceptedIds();
   }
 
   /** Returns the RSA public key that verifies this server's RS256 access tokens. */

@@ -43,6 +43,7 @@ public final class ScriptedTokenServerBuilder {
   private boolean reuseDetection = true;
   private Duration reuseGraceWindow = Duration.ZERO;
   private final Map<String, String> clients = new LinkedHashMap<>();
+  private final Map<String, java.security.PublicKey> clientKeys = new LinkedHashMap<>();
   private final Map<String, String> users = new LinkedHashMap<>();
   private boolean issueRefreshTokenForClientCredentials;
   private @Nullable String issuer;
@@ -241,6 +242,26 @@ public final class ScriptedTokenServerBuilder {
   }
 
   /**
+   * Registers a client that authenticates with {@code private_key_jwt} (RFC 7523): its {@code
+   * client_assertion} must be signed by the private key of {@code publicKey} (RSA: RS256; EC:
+   * ES256, ES384 or ES512), with {@code iss} and {@code sub} equal to {@code id}, an {@code aud}
+   * naming the token endpoint URL or the issuer, an {@code exp} after the server clock's now, and a
+   * {@code jti} the server has not seen before; otherwise the answer is 401 {@code invalid_client}.
+   * Clients registered with a secret may authenticate with {@code client_secret_jwt} (HS256 with
+   * the secret) under the same rules. The revocation endpoint takes secrets only.
+   *
+   * @throws IllegalArgumentException if the id is empty or already has a key
+   */
+  public ScriptedTokenServerBuilder clientKey(String id, java.security.PublicKey publicKey) {
+    requireNonEmpty(id, "client id");
+    requireNonNull(publicKey, "publicKey");
+    if (clientKeys.putIfAbsent(id, publicKey) != null) {
+      throw new IllegalArgumentException("client " + id + " already has a key");
+    }
+    return this;
+  }
+
+  /**
    * Creates an unstarted server with this configuration and a freshly generated RSA signing key;
    * call {@link ScriptedTokenServer#start()} to serve.
    */
@@ -268,7 +289,8 @@ public final class ScriptedTokenServerBuilder {
             includeExpiresIn,
             jwtAccessTokens,
             sendDateHeader,
-            roundExpiryUp));
+            roundExpiryUp,
+            Collections.unmodifiableMap(new LinkedHashMap<>(clientKeys))));
   }
 
   private static void requireNonEmpty(String value, String what) {

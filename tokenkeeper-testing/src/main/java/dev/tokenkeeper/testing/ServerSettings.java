@@ -26,7 +26,8 @@ record ServerSettings(
     boolean includeExpiresIn,
     boolean jwtAccessTokens,
     boolean sendDateHeader,
-    boolean roundExpiryUp) {
+    boolean roundExpiryUp,
+    Map<String, java.security.PublicKey> clientKeys) {
 
   String defaultClientId() {
     return clients.keySet().iterator().next();

@@ -31,6 +31,7 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
   private final RefreshTokenFamilies families;
   private final TokenServerStats stats;
   private final FaultScript faults;
+  private final ClientAssertionVerifier assertions;
 
   TokenEndpoint(
       ServerSettings settings,
@@ -38,13 +39,15 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
       AccessTokenMinter minter,
       RefreshTokenFamilies families,
       TokenServerStats stats,
-      FaultScript faults) {
+      FaultScript faults,
+      ClientAssertionVerifier assertions) {
     this.settings = settings;
     this.issuer = issuer;
     this.minter = minter;
     this.families = families;
     this.stats = stats;
     this.faults = faults;
+    this.assertions = assertions;
   }
 
   @Override
@@ -90,7 +93,14 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
     if (form.problem() != null) {
       return invalidRequest(form.problem());
     }
-    Response refused = OAuthHttp.authenticate(credentials, settings.clients());
+    Response refused =
+        credentials.method() == RecordedTokenRequest.ClientAuthentication.JWT_ASSERTION
+                && credentials.problem() == null
+            ? assertions.verify(
+                credentials.clientId(),
+                requireNonNull(credentials.secret()),
+                settings.clock().instant())
+            : OAuthHttp.authenticate(credentials, settings.clients());
     if (refused != null) {
       return refused;
     }

@@ -186,6 +186,11 @@ public final class TokenKeeperClients implements AutoCloseable {
     }
   }
 
+  /** The client authentication methods properties can configure: they need a secret or nothing. */
+  private static final java.util.List<ClientAuthentication> FROM_PROPERTIES = java.util.List.of(
+      ClientAuthentication.CLIENT_SECRET_BASIC, ClientAuthentication.CLIENT_SECRET_POST,
+      ClientAuthentication.CLIENT_SECRET_JWT, ClientAuthentication.NONE);
+
   private enum Grant { CLIENT_CREDENTIALS, REFRESH_TOKEN, PASSWORD }
 
   private static Grant grant(String name, @Nullable String grant) {
@@ -205,13 +210,15 @@ public final class TokenKeeperClients implements AutoCloseable {
       return null;
     }
     String value = c.clientAuthentication().trim().toUpperCase(Locale.ROOT).replace('-', '_');
-    for (ClientAuthentication a : ClientAuthentication.values()) {
+    for (ClientAuthentication a : FROM_PROPERTIES) {
       if (a.name().equals(value)) {
         return a;
       }
     }
+    // private_key_jwt and mutual TLS need a key or a TLS identity, which no property gives yet.
     throw invalid(name, "client-authentication", c.clientAuthentication(),
-        "use one of " + java.util.Arrays.toString(ClientAuthentication.values()).toLowerCase(Locale.ROOT));
+        "use one of " + FROM_PROPERTIES.toString().toLowerCase(Locale.ROOT) + " (private_key_jwt,"
+            + " tls_client_auth and self_signed_tls_client_auth need a key: build that OAuth2TokenEndpoint in code)");
   }
 
   private static InvalidConfigurationPropertyValueException invalid(String client, String property,

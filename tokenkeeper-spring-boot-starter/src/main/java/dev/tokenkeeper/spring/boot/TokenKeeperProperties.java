@@ -54,7 +54,8 @@ public record TokenKeeperProperties(Map<String, Client> clients, boolean fromSpr
    * @param clientId the client id (required)
    * @param clientSecret the client secret; none for a public client
    * @param clientAuthentication {@code client_secret_basic} (default with a secret), {@code
-   *     client_secret_post}, or {@code none}
+   *     client_secret_post}, {@code client_secret_jwt} (RFC 7523, HS256 with a secret of at least 32
+   *     bytes), or {@code none}
    * @param scopes the scopes to ask for
    * @param audience the {@code audience} parameter, when the server wants one
    * @param resource the {@code resource} parameter (RFC 8707), when the server wants one
