@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal;
 
 import dev.tokenkeeper.ClientAuthentication;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.TokenEndpointException;
 import dev.tokenkeeper.TokenResponse;
@@ -48,15 +49,24 @@ public final class OAuth2Calls {
   /** Calls the token endpoint with {@code grantType} and {@code form}, and parses the token response. */
   public TokenResponse grant(String grantType, Map<String, String> form)
       throws IOException, InterruptedException {
+    return grant(grantType, form, null);
+  }
+
+  /** As {@link #grant(String, Map)}, with a DPoP proof made with {@code dpop} when it is not null. */
+  public TokenResponse grant(String grantType, Map<String, String> form, @Nullable DPoP dpop)
+      throws IOException, InterruptedException {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("grant_type", grantType);
     body.putAll(form);
     parameters.forEach(body::putIfAbsent);
-    HttpEndpoint.Answer answer = HttpEndpoint.send(client, post(tokenUri, body), timeout);
+    HttpRequest request = post(tokenUri, body);
+    HttpEndpoint.Answer answer = dpop == null ? HttpEndpoint.send(client, request, timeout)
+        : DPoPTokenRequests.send(client, request, timeout, dpop);
     if (!answer.isSuccess()) {
       throw HttpEndpoint.failure(answer, HttpEndpoint.errorJson(answer));
     }
-    return parse(answer);
+    TokenResponse response = parse(answer);
+    return dpop == null ? response : DPoPTokenRequests.checkBound(response, answer);
   }
 
   /** Parses an RFC 6749 section 5.1 success. */
