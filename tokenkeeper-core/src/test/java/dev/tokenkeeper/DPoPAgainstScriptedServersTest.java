@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * DPoP end to end through the JDK adapter: a keeper with a DPoP key, a real token endpoint that
@@ -22,6 +23,9 @@ import org.junit.jupiter.api.Test;
  * binding (signature, {@code htm}, {@code htu}, {@code iat}, {@code jti} replay, {@code ath},
  * nonce), each failure the issue names on the wire.
  */
+// A keeper on a test clock waits for a failing refresh until the test moves the clock: a broken
+// DPoP step would hang the test instead of failing it.
+@Timeout(60)
 class DPoPAgainstScriptedServersTest {
   private static final Duration TTL = Duration.ofMinutes(5);
   private final TestClock clock = new TestClock();

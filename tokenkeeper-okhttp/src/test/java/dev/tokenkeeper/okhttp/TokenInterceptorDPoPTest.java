@@ -18,11 +18,15 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * DPoP through the OkHttp interceptor against a token endpoint that binds tokens to the proof's key
  * and an API that checks every proof and the binding.
  */
+// A keeper on a test clock waits for a failing refresh until the test moves the clock: a broken
+// DPoP step would hang the test instead of failing it.
+@Timeout(60)
 class TokenInterceptorDPoPTest {
   private final DPoP dpop = DPoP.es256();
   private final TestBed bed = new TestBed(builder -> builder.dpop(dpop));
