@@ -47,7 +47,8 @@ import org.jspecify.annotations.Nullable;
  * 429, other 4xx, redirects, timeouts, HTML error pages and malformed JSON are temporary and retried
  * with backoff ({@code Retry-After} honoured). A
  * success without {@code token_type} is taken as Bearer; {@code expires_in} may be a number or a
- * numeric string.
+ * numeric string. A keeper with a {@link DPoP} key ({@link TokenKeeper.Builder#dpop}) sends a DPoP
+ * proof with every grant and learns the endpoint's {@code DPoP-Nonce} (see {@link DPoP}).
  *
  * <p>Immutable and thread-safe. {@link #toString()} shows the URI and client id, never the secret.
  */
@@ -127,7 +128,7 @@ public final class OAuth2TokenEndpoint {
    * not leave.
    */
   public TokenSource clientCredentials() {
-    return source(request -> calls.grant("client_credentials", withScope(Map.of())), true,
+    return source(request -> calls.grant("client_credentials", withScope(Map.of()), request.dpop()), true,
         "client_credentials");
   }
 
@@ -153,7 +154,7 @@ public final class OAuth2TokenEndpoint {
       Map<String, String> form = new LinkedHashMap<>();
       form.put("username", username);
       form.put("password", secret);
-      return calls.grant("password", withScope(form));
+      return calls.grant("password", withScope(form), request.dpop());
     }, false, "password");
   }
 
@@ -166,7 +167,7 @@ public final class OAuth2TokenEndpoint {
   public TokenSource grant(String grantType, Map<String, String> parameters) {
     Objects.requireNonNull(grantType, "grantType");
     Map<String, String> copy = Map.copyOf(parameters);
-    return source(request -> calls.grant(grantType, withScope(copy)), true, grantType);
+    return source(request -> calls.grant(grantType, withScope(copy), request.dpop()), true, grantType);
   }
 
   private TokenSource source(EndpointSource.Call call, boolean configuredCredentials, String grant) {
@@ -195,7 +196,7 @@ public final class OAuth2TokenEndpoint {
       throw TokenEndpointException.rejected(0, null,
           "no refresh token to refresh with; start the session with TokenKeeper.signIn");
     }
-    return calls.grant("refresh_token", Map.of("refresh_token", refreshToken.value()));
+    return calls.grant("refresh_token", Map.of("refresh_token", refreshToken.value()), request.dpop());
   }
 
   private Map<String, String> withScope(Map<String, String> form) {

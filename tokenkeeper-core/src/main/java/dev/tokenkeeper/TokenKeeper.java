@@ -65,16 +65,28 @@ public final class TokenKeeper implements AutoCloseable {
   private final Engine engine;
   private final Duration defaultTimeout;
   private final @Nullable OwnedThreads threads;
+  private final @Nullable DPoP dpop;
 
-  private TokenKeeper(Engine engine, Duration defaultTimeout, @Nullable OwnedThreads threads) {
+  private TokenKeeper(Engine engine, Duration defaultTimeout, @Nullable OwnedThreads threads,
+      @Nullable DPoP dpop) {
     this.engine = engine;
     this.defaultTimeout = defaultTimeout;
+    this.dpop = dpop;
     this.threads = threads;
   }
 
   /** Returns a builder for a keeper that obtains its tokens from {@code source}. */
   public static Builder newBuilder(TokenSource source) {
     return new Builder(source);
+  }
+
+  /**
+   * Returns this keeper's DPoP key ({@link Builder#dpop}), or {@code null} when its tokens are
+   * Bearer tokens. The HTTP adapters ask for it on every request: with a key, each request carries
+   * a {@code DPoP} proof made with it ({@link DPoP#proof}).
+   */
+  public @Nullable DPoP dpop() {
+    return dpop;
   }
 
   /**
@@ -156,7 +168,7 @@ public final class TokenKeeper implements AutoCloseable {
     long sentAt = clockMillis();
     TokenResponse response;
     try {
-      response = login.fetch(new TokenRequest(null, TokenRequest.Reason.SIGN_IN));
+      response = login.fetch(new TokenRequest(null, TokenRequest.Reason.SIGN_IN, dpop));
     } catch (TokenEndpointException e) {
       if (e.isTerminal()) {
         throw ReauthenticationRequiredException.of(ReauthenticationRequiredException.Reason.CREDENTIALS_REJECTED, e);
@@ -266,6 +278,7 @@ public final class TokenKeeper implements AutoCloseable {
     private RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
     private TokenListener listener = TokenListener.NONE;
     private @Nullable TokenRevoker revoker;
+    private @Nullable DPoP dpop;
 
     private Builder(TokenSource source) {
       this.source = Objects.requireNonNull(source, "source");
@@ -442,6 +455,18 @@ public final class TokenKeeper implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Binds this keeper's tokens to a DPoP key (RFC 9449): {@link OAuth2TokenEndpoint}'s token
+     * requests carry a proof made with it (any {@link TokenSource} finds it in {@link
+     * TokenRequest#dpop()}), and the HTTP adapters send every request with {@code Authorization:
+     * DPoP <token>} and a fresh proof. Give each keeper its own key ({@code DPoP.es256()} per
+     * keeper) unless you mean several identities to share one. Default: none, Bearer tokens.
+     */
+    public Builder dpop(DPoP dpop) {
+      this.dpop = Objects.requireNonNull(dpop, "dpop");
+      return this;
+    }
+
     /** Builds the keeper, saving {@linkplain #initialTokens initial tokens} if any. */
     public TokenKeeper build() {
       return build(scheduler, executor);
@@ -460,8 +485,9 @@ public final class TokenKeeper implements AutoCloseable {
       Timing timing = new Timing(refreshAheadRatio, maxRefreshAhead, jitter, leeway, backoffInitial,
           backoffMax, maxRetryAfter, rejectedBackoffInitial, rejectedBackoffMax, waitingRetryCap);
       Engine engine = new Engine(new KeeperConfig(name, source, store, clock, s, e, timing, random,
-          listener, revoker, defaultTimeout, attemptTimeout != null ? attemptTimeout : defaultAttemptTimeout(source)));
-      TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads);
+          listener, revoker, defaultTimeout, attemptTimeout != null ? attemptTimeout : defaultAttemptTimeout(source),
+          dpop));
+      TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads, dpop);
       if (initialTokens != null && store.load().isEmpty()) {
         keeper.signIn(initialTokens);
       }

@@ -10,8 +10,15 @@ import org.jspecify.annotations.Nullable;
  * @param refreshToken the current refresh token, or {@code null} when there is none (a first
  *     {@code client_credentials} call, or a login)
  * @param reason why the keeper wants a new token; for logs and metrics, sources rarely care
+ * @param dpop the keeper's DPoP key ({@link TokenKeeper.Builder#dpop}), or {@code null}: a source
+ *     that supports DPoP sends a proof made with it, so that the tokens it obtains are bound to it
  */
-public record TokenRequest(@Nullable RefreshToken refreshToken, Reason reason) {
+public record TokenRequest(@Nullable RefreshToken refreshToken, Reason reason, @Nullable DPoP dpop) {
+
+  /** A request from a keeper without DPoP. */
+  public TokenRequest(@Nullable RefreshToken refreshToken, Reason reason) {
+    this(refreshToken, reason, null);
+  }
 
   /** Why a token is requested. */
   public enum Reason {

@@ -686,7 +686,7 @@ public final class Engine {
     TokenResponse response = null;
     Exception failure = null;
     try {
-      response = config.source().fetch(new TokenRequest(base.refreshToken, flight.reason));
+      response = config.source().fetch(new TokenRequest(base.refreshToken, flight.reason, config.dpop()));
       if (response == null) {
         failure = new IllegalStateException("TokenSource " + config.source().getClass().getName()
             + " returned null; return a TokenResponse or throw");

@@ -130,6 +130,13 @@ public final class HttpEndpoint {
    */
   public static Answer send(HttpClient client, HttpRequest request, Duration timeout)
       throws IOException, InterruptedException {
+    return send(client, request, timeout, null);
+  }
+
+  /** As {@link #send(HttpClient, HttpRequest, Duration)}, handing the answer's headers to {@code onHeaders}. */
+  public static Answer send(HttpClient client, HttpRequest request, Duration timeout,
+      java.util.function.@Nullable Consumer<java.net.http.HttpHeaders> onHeaders)
+      throws IOException, InterruptedException {
     // The answer is awaited on the body subscriber's own future, completed on the client's
     // threads: the future sendAsync returns hands its completion to CompletableFuture's default
     // pool, and on JDK 25 that is the common pool, with one worker on 2 cores. An application
@@ -169,6 +176,9 @@ public final class HttpEndpoint {
     }
     int status = info.statusCode();
     java.net.http.HttpHeaders headers = info.headers();
+    if (onHeaders != null) {
+      onHeaders.accept(headers);
+    }
     String contentType = headers.firstValue("Content-Type").orElse(null);
     if (bytes.length > MAX_BODY_BYTES) {
       throw TokenEndpointException.invalidResponse(status, "token endpoint answered HTTP " + status

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.TokenException;
 import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenInterruptedException;
@@ -68,6 +69,10 @@ public final class JdkExchange {
       return delegate.send(request, handler);
     }
     Hop<T> hop = sendFollowingRedirects(request, handler);
+    if (asksForNonce(hop)) {
+      closeBody(hop.response);
+      hop = sendOnce(hop.request, handler, hop.keeper, hop.token, MAX_REDIRECTS);
+    }
     if (!rejected(hop)) {
       return hop.response;
     }
@@ -111,7 +116,7 @@ public final class JdkExchange {
 
   private <T> Hop<T> sendOnce(HttpRequest request, HttpResponse.BodyHandler<T> handler,
       @Nullable TokenKeeper keeper, @Nullable AccessToken token, int hops) throws IOException, InterruptedException {
-    HttpResponse<T> response = client().send(withToken(request, token), discardRedirects(handler, request, hops));
+    HttpResponse<T> response = client().send(withToken(request, keeper, token), discardRedirects(handler, request, hops));
     return new Hop<>(request, response, keeper, token);
   }
 
@@ -138,6 +143,12 @@ public final class JdkExchange {
       return push == null ? delegate.sendAsync(request, handler) : delegate.sendAsync(request, handler, push);
     }
     return followAsync(request, handler, push, policy.keeperFor(request.uri()), request, 0).thenCompose(hop -> {
+      if (!asksForNonce(hop)) {
+        return CompletableFuture.completedFuture(hop);
+      }
+      closeBody(hop.response);
+      return againAsync(hop, handler);
+    }).thenCompose(hop -> {
       if (!rejected(hop)) {
         return CompletableFuture.completedFuture(hop.response);
       }
@@ -164,6 +175,18 @@ public final class JdkExchange {
     });
   }
 
+  /** The same request with the same token (a new proof): the answer to a nonce challenge. */
+  private <T> CompletableFuture<Hop<T>> againAsync(Hop<T> hop, HttpResponse.BodyHandler<T> handler) {
+    HttpClient client;
+    try {
+      client = client();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return client.sendAsync(withToken(hop.request, hop.keeper, hop.token), discardRedirects(handler, hop.request, MAX_REDIRECTS))
+        .thenApply(r -> new Hop<>(hop.request, r, hop.keeper, hop.token));
+  }
+
   private <T> CompletableFuture<Hop<T>> onceAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
       HttpResponse.@Nullable PushPromiseHandler<T> push, @Nullable TokenKeeper keeper, int hops) {
     CompletableFuture<@Nullable AccessToken> token = keeper == null
@@ -179,7 +202,7 @@ public final class JdkExchange {
           return t;
         });
     return token.thenCompose(t -> {
-      HttpRequest sent = withToken(request, t);
+      HttpRequest sent = withToken(request, keeper, t);
       HttpResponse.BodyHandler<T> body = discardRedirects(handler, request, hops);
       HttpClient client;
       try {
@@ -205,10 +228,31 @@ public final class JdkExchange {
         hop.response.statusCode(), hop.response.headers().allValues("WWW-Authenticate"));
   }
 
-  private static HttpRequest withToken(HttpRequest request, @Nullable AccessToken token) {
-    HttpRequest.Builder copy = HttpRequest.newBuilder(request, (name, value) -> !name.equalsIgnoreCase("Authorization"));
+  /**
+   * A DPoP origin's answer that asks for the request again with the nonce it sent (learned here):
+   * not a rejection of the token, so it is retried once with the same token and a new proof, when
+   * the body can be sent again.
+   */
+  private static boolean asksForNonce(Hop<?> hop) {
+    if (hop.token == null || hop.keeper == null) {
+      return false;
+    }
+    DPoP dpop = hop.keeper.dpop();
+    java.net.http.HttpHeaders headers = hop.response.headers();
+    return dpop != null && dpop.learnNonce(hop.request.uri(), hop.response.statusCode(),
+        headers.allValues("WWW-Authenticate"), headers.firstValue("DPoP-Nonce").orElse(null))
+        && replayable(hop.request);
+  }
+
+  private static HttpRequest withToken(HttpRequest request, @Nullable TokenKeeper keeper, @Nullable AccessToken token) {
+    HttpRequest.Builder copy = HttpRequest.newBuilder(request,
+        (name, value) -> !name.equalsIgnoreCase("Authorization") && !name.equalsIgnoreCase("DPoP"));
     if (token != null) {
       copy.header("Authorization", token.authorizationHeader());
+      DPoP dpop = keeper == null ? null : keeper.dpop();
+      if (dpop != null) {
+        copy.header("DPoP", dpop.proof(request.method(), request.uri(), token));
+      }
     }
     return copy.build();
   }
@@ -391,7 +435,7 @@ public final class JdkExchange {
     // cross origins (the client's CookieHandler supplies the right ones); a body's headers do not
     // outlive the body.
     HttpRequest.Builder next = HttpRequest.newBuilder(hop.request, (name, value) ->
-        !name.equalsIgnoreCase("Authorization")
+        !name.equalsIgnoreCase("Authorization") && !name.equalsIgnoreCase("DPoP")
             && !(crossOrigin && name.equalsIgnoreCase("Cookie"))
             && !(toGet && (name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Encoding"))))
         .uri(target);

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal;
 
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.Scheduler;
 import dev.tokenkeeper.TokenListener;
 import dev.tokenkeeper.TokenRevoker;
@@ -15,4 +16,4 @@ import org.jspecify.annotations.Nullable;
 public record KeeperConfig(String name, TokenSource source, TokenStore store, InstantSource clock,
     Scheduler scheduler, Executor executor, Timing timing, RandomGenerator random,
     TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout,
-    Duration attemptTimeout) {}
+    Duration attemptTimeout, @Nullable DPoP dpop) {}

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal;
 
 import dev.tokenkeeper.ClientAuthentication;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.RefreshToken;
 import dev.tokenkeeper.TokenEndpointException;
 import dev.tokenkeeper.TokenResponse;
@@ -89,21 +90,33 @@ public final class OAuth2Calls {
   /** Calls the token endpoint with {@code grantType} and {@code form}, and parses the token response. */
   public TokenResponse grant(String grantType, Map<String, String> form)
       throws IOException, InterruptedException {
+    return grant(grantType, form, null);
+  }
+
+  /** As {@link #grant(String, Map)}, with a DPoP proof made with {@code dpop} when it is not null. */
+  public TokenResponse grant(String grantType, Map<String, String> form, @Nullable DPoP dpop)
+      throws IOException, InterruptedException {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("grant_type", grantType);
     body.putAll(form);
     parameters.forEach(body::putIfAbsent);
     URI tokenUri = endpoints.token();
-    return parse(call(tokenUri, body, tokenUri));
+    HttpEndpoint.Answer answer = call(tokenUri, body, tokenUri, dpop);
+    TokenResponse response = parse(answer);
+    return dpop == null ? response : DPoPTokenRequests.checkBound(response, answer);
   }
 
-  /** Posts {@code body} to {@code uri}; tells the endpoints when the answer suggests they moved. */
-  private HttpEndpoint.Answer call(URI uri, Map<String, String> body, URI tokenUri)
+  /**
+   * Posts {@code body} to {@code uri}, with a DPoP proof when {@code dpop} is not null; tells the
+   * endpoints when the answer suggests they moved.
+   */
+  private HttpEndpoint.Answer call(URI uri, Map<String, String> body, URI tokenUri, @Nullable DPoP dpop)
       throws IOException, InterruptedException {
     HttpRequest request = post(uri, body, tokenUri);
     HttpEndpoint.Answer answer;
     try {
-      answer = HttpEndpoint.send(client, request, timeout);
+      answer = dpop == null ? HttpEndpoint.send(client, request, timeout)
+          : DPoPTokenRequests.send(client, request, timeout, dpop);
     } catch (TokenEndpointException e) {
       throw e;
     } catch (IOException e) {
@@ -155,7 +168,7 @@ public final class OAuth2Calls {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("token", token.value());
     body.put("token_type_hint", "refresh_token");
-    call(revocationUri, body, endpoints.token());
+    call(revocationUri, body, endpoints.token(), null);
   }
 
   /** The request to {@code uri}; a client assertion's default audience is {@code tokenUri}. */

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.httpclient5;
 
+import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.TokenException;
 import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenKeeper;
@@ -25,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Hops {
   static final String AUTHORIZATION = "Authorization";
+  static final String DPOP = "DPoP";
   /** The context attribute holding the exchange's {@link Trail}. */
   static final String TRAIL = "dev.tokenkeeper.httpclient5.trail";
 
@@ -77,6 +80,47 @@ final class Hops {
       // Not an origin any policy can hold: such a request never carries a token.
       return URI.create("invalid:origin");
     }
+  }
+
+  /**
+   * Sets the token on {@code request} (a copy the handler owns): {@code Authorization}, and with a
+   * DPoP keeper a {@code DPoP} proof made for this hop's method and URI.
+   */
+  static void authorize(HttpRequest request, HttpRoute route, TokenKeeper keeper, AccessToken token) {
+    request.setHeader(AUTHORIZATION, token.authorizationHeader());
+    DPoP dpop = keeper.dpop();
+    if (dpop != null) {
+      request.setHeader(DPOP, dpop.proof(request.getMethod(), uriOf(request, route), token));
+    }
+  }
+
+  /**
+   * True when a DPoP keeper's origin answered {@code use_dpop_nonce} with a nonce (learned here):
+   * the hop is sent once more with the same token and a new proof; not a rejection.
+   */
+  static boolean asksForNonce(HttpRequest request, HttpRoute route, TokenKeeper keeper, HttpResponse response) {
+    DPoP dpop = keeper.dpop();
+    if (dpop == null) {
+      return false;
+    }
+    Header nonce = response.getFirstHeader("DPoP-Nonce");
+    return dpop.learnNonce(uriOf(request, route), response.getCode(), challenges(response),
+        nonce == null ? null : nonce.getValue());
+  }
+
+  /** The hop's absolute URI: its origin ({@link #originOf}) and its path. */
+  static URI uriOf(HttpRequest request, HttpRoute route) {
+    String path = request.getPath() == null || request.getPath().isEmpty() ? "/" : request.getPath();
+    return URI.create(originOf(request, route) + (path.startsWith("/") ? path : "/" + path));
+  }
+
+  private static List<String> challenges(HttpResponse response) {
+    Header[] headers = response.getHeaders("WWW-Authenticate");
+    List<String> values = new ArrayList<>(headers.length);
+    for (Header h : headers) {
+      values.add(h.getValue() == null ? "" : h.getValue());
+    }
+    return values;
   }
 
   /** True when {@code response} rejects the token its request carried ({@link TokenPolicy#isTokenRejection}). */

@@ -165,14 +165,24 @@ public final class TokenAsyncExecChainHandler implements AsyncExecChainHandler {
     }
 
     private void send(AccessToken token, boolean retry) throws HttpException, IOException {
+      send(token, retry, false);
+    }
+
+    private void send(AccessToken token, boolean retry, boolean nonceRetried) throws HttpException, IOException {
       HttpRequest sent = BasicRequestBuilder.copy(request).build();
-      sent.setHeader(Hops.AUTHORIZATION, token.authorizationHeader());
+      Hops.authorize(sent, scope.route, keeper, token);
       chain.proceed(sent, producer, scope, new AsyncExecCallback() {
         private volatile boolean retrying;
+        private volatile boolean nonceRetrying;
 
         @Override
         public @Nullable AsyncDataConsumer handleResponse(HttpResponse response, @Nullable EntityDetails details)
             throws HttpException, IOException {
+          if (!nonceRetried && Hops.asksForNonce(request, scope.route, keeper, response)
+              && (producer == null || producer.isRepeatable())) {
+            nonceRetrying = true; // the same token once more, with a proof carrying the nonce
+            return null;
+          }
           if (Hops.rejected(response)) {
             if (retry) {
               keeper.reportRejectedAfterRefresh(token);
@@ -195,6 +205,17 @@ public final class TokenAsyncExecChainHandler implements AsyncExecChainHandler {
 
         @Override
         public void completed() {
+          if (nonceRetrying) {
+            if (producer != null) {
+              producer.releaseResources();
+            }
+            try {
+              send(token, retry, true);
+            } catch (HttpException | IOException | RuntimeException e) {
+              callback.failed(e);
+            }
+            return;
+          }
           if (!retrying) {
             callback.completed();
             return;

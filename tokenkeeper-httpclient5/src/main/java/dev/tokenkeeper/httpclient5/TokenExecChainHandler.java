@@ -134,7 +134,16 @@ public final class TokenExecChainHandler implements ExecChainHandler {
       return chain.proceed(request, scope);
     }
     AccessToken sent = token(keeper);
-    ClassicHttpResponse response = chain.proceed(withToken(request, sent), scope);
+    ClassicHttpResponse response = chain.proceed(withToken(request, scope, keeper, sent), scope);
+    if (Hops.asksForNonce(request, scope.route, keeper, response)
+        && (request.getEntity() == null || request.getEntity().isRepeatable())) {
+      try {
+        EntityUtils.consume(response.getEntity());
+      } finally {
+        response.close();
+      }
+      response = chain.proceed(withToken(request, scope, keeper, sent), scope); // a new proof, with the nonce
+    }
     if (!Hops.rejected(response)) {
       return response;
     }
@@ -151,7 +160,7 @@ public final class TokenExecChainHandler implements ExecChainHandler {
       response.close();
     }
     AccessToken current = token(keeper);
-    ClassicHttpResponse retried = chain.proceed(withToken(request, current), scope);
+    ClassicHttpResponse retried = chain.proceed(withToken(request, scope, keeper, current), scope);
     if (Hops.rejected(retried)) {
       keeper.reportRejectedAfterRefresh(current);
     }
@@ -164,9 +173,10 @@ public final class TokenExecChainHandler implements ExecChainHandler {
   }
 
   /** A copy of {@code request} carrying {@code token}; the chain below may change it, the original stays as it was. */
-  private static ClassicHttpRequest withToken(ClassicHttpRequest request, AccessToken token) {
+  private static ClassicHttpRequest withToken(ClassicHttpRequest request, ExecChain.Scope scope,
+      TokenKeeper keeper, AccessToken token) {
     ClassicHttpRequest copy = ClassicRequestBuilder.copy(request).build();
-    copy.setHeader(Hops.AUTHORIZATION, token.authorizationHeader());
+    Hops.authorize(copy, scope.route, keeper, token);
     return copy;
   }
 

@@ -1,7 +1,9 @@
 package dev.tokenkeeper.okhttp;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import java.net.URI;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Request tag saying which token {@link TokenInterceptor} attached, and for which URI. OkHttp
@@ -12,9 +14,12 @@ import java.net.URI;
  * shows a fingerprint, never the value (OkHttp prints tags in {@code Request.toString}).
  *
  * @param uri the URI the token was attached for
+ * @param method the method of the request it was attached to
  * @param token the token whose header was attached
+ * @param dpop the keeper's DPoP key when the request carries a proof, else null: a redirect on the
+ *     same origin needs a proof of its own (another {@code htu}, maybe another {@code htm})
  */
-record Attachment(URI uri, AccessToken token) {
+record Attachment(URI uri, String method, AccessToken token, @Nullable DPoP dpop) {
 
   /** Returns {@code true} when {@code header} is the Authorization header this token produced. */
   boolean isOurs(String header) {

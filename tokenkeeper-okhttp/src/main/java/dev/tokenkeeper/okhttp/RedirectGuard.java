@@ -2,6 +2,7 @@ package dev.tokenkeeper.okhttp;
 
 import dev.tokenkeeper.TokenPolicy;
 import java.io.IOException;
+import java.net.URI;
 import okhttp3.Interceptor;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -14,7 +15,8 @@ import okhttp3.Response;
  * host or port ({@code RetryAndFollowUpInterceptor} via {@code canReuseConnectionFor}). This guard
  * does not trust that: it holds whatever follows redirects (another OkHttp version, an application
  * interceptor that re-issues requests itself) to the same rule, on the wire. A header the caller
- * set is never touched. Stateless and thread-safe.
+ * set is never touched. With DPoP, the {@code DPoP} proof goes with the token; a redirect on the
+ * same origin gets a new proof for its own method and URI. Stateless and thread-safe.
  */
 final class RedirectGuard implements Interceptor {
   static final RedirectGuard INSTANCE = new RedirectGuard();
@@ -25,10 +27,20 @@ final class RedirectGuard implements Interceptor {
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
     Attachment attached = request.tag(Attachment.class);
-    if (attached != null
-        && request.headers("Authorization").stream().anyMatch(attached::isOurs)
-        && !TokenPolicy.sameOrigin(attached.uri(), request.url().uri())) {
-      request = request.newBuilder().removeHeader("Authorization").build();
+    if (attached != null && request.headers("Authorization").stream().anyMatch(attached::isOurs)) {
+      URI uri = request.url().uri();
+      if (!TokenPolicy.sameOrigin(attached.uri(), uri)) {
+        Request.Builder stripped = request.newBuilder().removeHeader("Authorization");
+        if (attached.dpop() != null) {
+          stripped.removeHeader("DPoP");
+        }
+        request = stripped.build();
+      } else if (attached.dpop() != null
+          && (!uri.equals(attached.uri()) || !request.method().equals(attached.method()))) {
+        // A redirect on the same origin: the proof made for the first URI would be refused here.
+        request = request.newBuilder()
+            .header("DPoP", attached.dpop().proof(request.method(), uri, attached.token())).build();
+      }
     }
     return chain.proceed(request);
   }

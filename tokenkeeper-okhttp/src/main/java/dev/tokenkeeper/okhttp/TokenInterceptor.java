@@ -1,6 +1,7 @@
 package dev.tokenkeeper.okhttp;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.TokenException;
 import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenInterruptedException;
@@ -42,7 +43,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>A request whose origin has no keeper in the policy, or that already carries its own
  *       {@code Authorization} header, is passed on untouched, and its 401s are the caller's.
  *   <li>Otherwise it takes {@link TokenKeeper#token()} (waiting if the token has expired, up to the
- *       keeper's default timeout) and sends the request with {@code Authorization: Bearer …}.
+ *       keeper's default timeout) and sends the request with {@code Authorization: Bearer …}; with a
+ *       {@linkplain TokenKeeper#dpop() DPoP key}, {@code Authorization: DPoP …} and a {@code DPoP}
+ *       header holding a proof made for this request. A 401 {@code use_dpop_nonce} challenge with a
+ *       {@code DPoP-Nonce} is answered once with a proof carrying that nonce ({@link DPoP#learnNonce}).
  *   <li>When the answer is a token rejection ({@link TokenPolicy#isTokenRejection}: a 401 whose
  *       {@code WWW-Authenticate} names no other error; never a {@code 403 insufficient_scope}) to
  *       the very request that carried that token, it calls {@link TokenKeeper#invalidate}, takes
@@ -89,6 +93,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class TokenInterceptor implements Interceptor {
   private static final String AUTHORIZATION = "Authorization";
+  private static final String DPOP = "DPoP";
 
   private final TokenPolicy policy;
 
@@ -157,7 +162,11 @@ public final class TokenInterceptor implements Interceptor {
       return chain.proceed(request); // not ours: no token, and its 401s are the caller's
     }
     AccessToken sent = token(keeper);
-    Response response = chain.proceed(authorize(request, uri, sent));
+    Response response = chain.proceed(authorize(request, uri, keeper, sent));
+    if (asksForNonce(response, uri, keeper, sent) && replayable(request.body())) {
+      response.close();
+      response = chain.proceed(authorize(request, uri, keeper, sent)); // same token, new proof with the nonce
+    }
     if (!rejected(response, uri, sent)) {
       return response;
     }
@@ -172,7 +181,7 @@ public final class TokenInterceptor implements Interceptor {
     } finally {
       response.close(); // frees the connection for the retry, or for others if there is none
     }
-    Response retried = chain.proceed(authorize(request, uri, current));
+    Response retried = chain.proceed(authorize(request, uri, keeper, current));
     if (rejected(retried, uri, current)) {
       keeper.reportRejectedAfterRefresh(current);
     }
@@ -184,11 +193,28 @@ public final class TokenInterceptor implements Interceptor {
     return "TokenInterceptor[" + policy + "]";
   }
 
-  private static Request authorize(Request request, URI uri, AccessToken token) {
-    return request.newBuilder()
+  private static Request authorize(Request request, URI uri, TokenKeeper keeper, AccessToken token) {
+    DPoP dpop = keeper.dpop();
+    Request.Builder authorized = request.newBuilder()
         .header(AUTHORIZATION, token.authorizationHeader())
-        .tag(Attachment.class, new Attachment(uri, token))
-        .build();
+        .tag(Attachment.class, new Attachment(uri, request.method(), token, dpop));
+    if (dpop != null) {
+      authorized.header(DPOP, dpop.proof(request.method(), uri, token));
+    }
+    return authorized.build();
+  }
+
+  /**
+   * A DPoP origin's answer, to the request that carried {@code token}, asking for it again with the
+   * nonce it sent (learned here): not a rejection, so it is sent once more with a new proof.
+   */
+  private static boolean asksForNonce(Response response, URI uri, TokenKeeper keeper, AccessToken token) {
+    DPoP dpop = keeper.dpop();
+    Request last = response.request();
+    return dpop != null && token.authorizationHeader().equals(last.header(AUTHORIZATION))
+        && TokenPolicy.sameOrigin(uri, last.url().uri())
+        && dpop.learnNonce(last.url().uri(), response.code(), response.headers("WWW-Authenticate"),
+            response.header("DPoP-Nonce"));
   }
 
   /**

@@ -34,6 +34,9 @@ class TokenInterceptorConformanceTest extends AdapterConformanceSuite {
           builder.initialTokens(TokenResponse.bearer("expired-access-token").withExpiresIn(java.time.Duration.ZERO)
               .withRefreshToken(setup.userRefreshToken()));
         }
+        if (setup.dpop()) {
+          builder.dpop(dev.tokenkeeper.DPoP.es256());
+        }
         TokenKeeper keeper = builder.build();
         keepers.put(origin, keeper);
         policy.origin(origin, keeper);

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.spring;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenInterruptedException;
 import dev.tokenkeeper.TokenKeeper;
@@ -139,7 +140,7 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
     TokenKeeper hopKeeper = keeper;
     for (int redirects = 0; ; redirects++) {
       ClientHttpResponse response = hopKeeper == null
-          ? execution.execute(hop.request(null), hop.body) : sendWithToken(hop, hopKeeper, execution);
+          ? execution.execute(hop.request(null, null), hop.body) : sendWithToken(hop, hopKeeper, execution);
       if (redirects >= maxRedirects) {
         return response;
       }
@@ -159,7 +160,11 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
   private ClientHttpResponse sendWithToken(Hop hop, TokenKeeper keeper, ClientHttpRequestExecution execution)
       throws IOException {
     AccessToken sent = token(keeper);
-    ClientHttpResponse response = execution.execute(hop.request(sent), hop.body);
+    ClientHttpResponse response = execution.execute(hop.request(keeper, sent), hop.body);
+    if (asksForNonce(hop, keeper, response) && !Boolean.TRUE.equals(hop.original.getAttributes().get(NO_RETRY))) {
+      response.close();
+      response = execution.execute(hop.request(keeper, sent), hop.body); // a new proof, with the nonce
+    }
     if (!rejected(response)) {
       return response;
     }
@@ -171,11 +176,18 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
     // Release the connection before waiting for a token: the retry (or another call) needs one.
     response.close();
     AccessToken current = token(keeper);
-    ClientHttpResponse retried = execution.execute(hop.request(current), hop.body);
+    ClientHttpResponse retried = execution.execute(hop.request(keeper, current), hop.body);
     if (rejected(retried)) {
       keeper.reportRejectedAfterRefresh(current);
     }
     return retried;
+  }
+
+  /** A DPoP origin's {@code use_dpop_nonce} answer (the nonce learned): sent once more, not a rejection. */
+  private static boolean asksForNonce(Hop hop, TokenKeeper keeper, ClientHttpResponse response) throws IOException {
+    DPoP dpop = keeper.dpop();
+    return dpop != null && dpop.learnNonce(hop.uri, response.getStatusCode().value(),
+        response.getHeaders().getOrEmpty(HttpHeaders.WWW_AUTHENTICATE), response.getHeaders().getFirst("DPoP-Nonce"));
   }
 
   private static boolean rejected(ClientHttpResponse response) throws IOException {
@@ -234,10 +246,14 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
      * The request to send for this hop, with {@code Authorization: Bearer …} when {@code token} is
      * not null. Its headers are a copy each time: interceptors further down may change them.
      */
-    HttpRequest request(@Nullable AccessToken token) {
+    HttpRequest request(@Nullable TokenKeeper keeper, @Nullable AccessToken token) {
       HttpHeaders sent = HttpHeaders.copyOf(headers);
       if (token != null) {
         sent.set(HttpHeaders.AUTHORIZATION, token.authorizationHeader());
+        DPoP dpop = keeper == null ? null : keeper.dpop();
+        if (dpop != null) {
+          sent.set("DPoP", dpop.proof(method.name(), uri, token)); // this hop's own method and URI
+        }
       }
       return new HttpRequest() {
         @Override

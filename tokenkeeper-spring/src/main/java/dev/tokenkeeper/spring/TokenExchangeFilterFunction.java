@@ -1,6 +1,7 @@
 package dev.tokenkeeper.spring;
 
 import dev.tokenkeeper.AccessToken;
+import dev.tokenkeeper.DPoP;
 import dev.tokenkeeper.TokenIOException;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
@@ -142,7 +143,13 @@ public final class TokenExchangeFilterFunction implements ExchangeFilterFunction
   }
 
   private static Mono<ClientResponse> sendWithToken(ClientRequest request, TokenKeeper keeper, ExchangeFunction next) {
-    return token(request, keeper).flatMap(sent -> next.exchange(withToken(request, sent)).flatMap(response -> {
+    boolean mayResend = !Boolean.TRUE.equals(request.attribute(NO_RETRY).orElse(null));
+    return token(request, keeper).flatMap(sent -> next.exchange(withToken(request, keeper, sent))
+        .flatMap(response -> mayResend && asksForNonce(request, keeper, response)
+            // a DPoP nonce challenge: the same token once more, with a proof carrying the nonce
+            ? response.releaseBody().then(Mono.defer(() -> next.exchange(withToken(request, keeper, sent))))
+            : Mono.just(response))
+        .flatMap(response -> {
       if (!rejected(response)) {
         return Mono.just(response);
       }
@@ -153,7 +160,7 @@ public final class TokenExchangeFilterFunction implements ExchangeFilterFunction
       }
       return response.releaseBody()
           .then(token(request, keeper))
-          .flatMap(current -> next.exchange(withToken(request, current)).doOnNext(retried -> {
+          .flatMap(current -> next.exchange(withToken(request, keeper, current)).doOnNext(retried -> {
             if (rejected(retried)) {
               keeper.reportRejectedAfterRefresh(current);
             }
@@ -169,10 +176,24 @@ public final class TokenExchangeFilterFunction implements ExchangeFilterFunction
             request.method(), request.url(), request.headers()));
   }
 
-  private static ClientRequest withToken(ClientRequest request, AccessToken token) {
+  private static ClientRequest withToken(ClientRequest request, TokenKeeper keeper, AccessToken token) {
+    DPoP dpop = keeper.dpop();
     return ClientRequest.from(request)
-        .headers(h -> h.set(HttpHeaders.AUTHORIZATION, token.authorizationHeader()))
+        .headers(h -> {
+          h.set(HttpHeaders.AUTHORIZATION, token.authorizationHeader());
+          if (dpop != null) {
+            h.set("DPoP", dpop.proof(request.method().name(), request.url(), token));
+          }
+        })
         .build();
+  }
+
+  /** A DPoP origin's {@code use_dpop_nonce} answer (the nonce learned): sent once more, not a rejection. */
+  private static boolean asksForNonce(ClientRequest request, TokenKeeper keeper, ClientResponse response) {
+    DPoP dpop = keeper.dpop();
+    return dpop != null && dpop.learnNonce(request.url(), response.statusCode().value(),
+        response.headers().header(HttpHeaders.WWW_AUTHENTICATE),
+        response.headers().asHttpHeaders().getFirst("DPoP-Nonce"));
   }
 
   private static ClientRequest redirect(ClientRequest request, int status, URI target) {

@@ -28,6 +28,9 @@ final class Keepers implements AutoCloseable {
           keeperBuilder.initialTokens(TokenResponse.bearer("expired-access-token")
               .withExpiresIn(java.time.Duration.ZERO).withRefreshToken(setup.userRefreshToken()));
         }
+        if (setup.dpop()) {
+          keeperBuilder.dpop(dev.tokenkeeper.DPoP.es256());
+        }
         TokenKeeper keeper = keeperBuilder.build();
         byOrigin.put(origin, keeper);
         builder.origin(origin, keeper);

@@ -62,6 +62,20 @@ final class AccessTokenMinter {
       Instant now,
       Duration ttl,
       boolean roundExpiryUp) {
+    return signedJwt(issuer, audience, subject, clientId, scope, now, ttl, roundExpiryUp, null);
+  }
+
+  /** As above; with {@code jkt}, the token is bound to that DPoP key ({@code cnf.jkt}, RFC 9449 section 6.1). */
+  String signedJwt(
+      String issuer,
+      @Nullable String audience,
+      String subject,
+      @Nullable String clientId,
+      @Nullable String scope,
+      Instant now,
+      Duration ttl,
+      boolean roundExpiryUp,
+      @Nullable String jkt) {
     long issuedAt = now.getEpochSecond();
     Instant end = now.plus(ttl);
     long expiresAt = roundExpiryUp
@@ -82,6 +96,9 @@ final class AccessTokenMinter {
     }
     if (clientId != null) {
       claims.claim("client_id", clientId);
+    }
+    if (jkt != null) {
+      claims.claim("cnf", java.util.Map.of("jkt", jkt));
     }
     // typ JWT rather than RFC 9068's at+jwt: default verifiers (Nimbus, Spring) reject at+jwt.
     JWSHeader header =

@@ -73,7 +73,7 @@ public abstract class AdapterConformanceSuite {
 
   /** What a test asks the adapter under test to build. */
   public record Setup(ScriptedTokenServer tokens, TestClock clock, List<URI> origins,
-      @Nullable String userRefreshToken) {
+      @Nullable String userRefreshToken, boolean dpop) {
     /**
      * @param tokens the token endpoint every keeper uses, with client credentials {@code
      *     test-client}/{@code test-secret}
@@ -82,11 +82,18 @@ public abstract class AdapterConformanceSuite {
      * @param userRefreshToken null for a service (each keeper uses the {@code client_credentials}
      *     grant); otherwise each keeper holds a user session: the {@code refresh_token} grant,
      *     started with an access token that has already expired and this refresh token
+     * @param dpop whether each keeper has a DPoP key of its own ({@code TokenKeeper.Builder.dpop(
+     *     DPoP.es256())}): its tokens are DPoP-bound and every request must carry a proof
      */
     public Setup {
       Objects.requireNonNull(tokens, "tokens");
       Objects.requireNonNull(clock, "clock");
       origins = List.copyOf(origins);
+    }
+
+    /** A setup without DPoP. */
+    public Setup(ScriptedTokenServer tokens, TestClock clock, List<URI> origins, @Nullable String userRefreshToken) {
+      this(tokens, clock, origins, userRefreshToken, false);
     }
 
     /** Whether the keepers hold a user session rather than a service's client credentials. */
@@ -162,6 +169,13 @@ public abstract class AdapterConformanceSuite {
     return client;
   }
 
+  /** Connects with {@code origin} allowed, its keeper holding a DPoP key; closed after the test. */
+  protected final AuthenticatedClient connectDPoP(URI origin) throws Exception {
+    AuthenticatedClient client = connect(new Setup(tokens, clock, List.of(origin), null, true));
+    opened.add(client);
+    return client;
+  }
+
   /** Connects with a user session on {@code origin} whose refresh token is {@code refreshToken}. */
   protected final AuthenticatedClient connectUserSession(URI origin, String refreshToken) throws Exception {
     AuthenticatedClient client = connect(new Setup(tokens, clock, List.of(origin), refreshToken));
@@ -202,6 +216,51 @@ public abstract class AdapterConformanceSuite {
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> connect(URI.create("http://api.example.com")));
     assertTrue(refused.getMessage().contains("clear text"), refused.getMessage());
+  }
+
+  // ----------------------------------------------------------------------------- DPoP (RFC 9449)
+
+  @Test
+  void dpop_everyRequestCarriesAProofForItsMethodAndUri_theApiVerifiesProofAndBinding() throws Exception {
+    AuthenticatedClient client = connectDPoP(api.origin());
+    assertEquals(new Answer(200, "ok test-client 0"), client.send(Exchange.get(api.uri("/api/items?page=2"))));
+    assertEquals(new Answer(200, "ok test-client 3"), client.send(Exchange.post(api.uri("/api/items/7"), "abc")));
+    assertEquals(0, api.dpopFailures(), api.lastDPoPFailure());
+    assertEquals(2, api.dpopAccepted());
+    assertTrue(client.authorization(api.origin()).startsWith("DPoP "), "token_type DPoP");
+    assertEquals(List.of(client.authorization(api.origin()), client.authorization(api.origin())), api.authorizations());
+    assertEquals(1, tokens.dpopBoundTokens());
+  }
+
+  @Test
+  void dpop_apiNonceRequiredThenSupplied_sentOnceMoreWithTheSameToken_noRefresh() throws Exception {
+    AuthenticatedClient client = connectDPoP(api.origin());
+    api.requireDPoPNonce(true);
+    assertEquals(new Answer(200, "ok test-client 0"), client.send(Exchange.get(api.uri("/api/items"))));
+    assertEquals(new Answer(200, "ok test-client 3"), client.send(Exchange.post(api.uri("/api/items"), "abc")));
+    assertEquals(1, api.dpopNonceChallenges(), "the nonce is remembered for the origin");
+    assertEquals(3, api.requests());
+    assertEquals(1, tokens.tokenRequests(), "a nonce challenge is not a token rejection");
+    assertEquals(0, api.rejected());
+  }
+
+  @Test
+  void dpop_sameOriginRedirect_getsAProofOfItsOwn_crossOriginRedirect_carriesNoToken() throws Exception {
+    AuthenticatedClient client = connectDPoP(api.origin());
+    assertEquals(new Answer(200, "ok test-client 0"),
+        client.send(Exchange.get(api.redirect(302, api.uri("/api/items")))));
+    assertEquals(0, api.dpopFailures(), api.lastDPoPFailure());
+    client.send(Exchange.get(api.redirect(307, other.uri("/api/items"))));
+    assertEquals(List.of(), other.authorizations());
+  }
+
+  @Test
+  void dpop_invalidTokenChallenge_isARejection_oneRefreshAndOneRetry() throws Exception {
+    AuthenticatedClient client = connectDPoP(api.origin());
+    api.rejectAll(true); // answered 401 WWW-Authenticate: DPoP error="invalid_token"
+    assertEquals(401, client.send(Exchange.get(api.uri("/api/items"))).status());
+    assertEquals(2, tokens.tokenRequests());
+    assertEquals(2, api.requests());
   }
 
   // ---------------------------------------------------------------------------------- rejection

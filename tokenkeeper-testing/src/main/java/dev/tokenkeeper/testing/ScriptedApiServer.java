@@ -34,6 +34,14 @@ import org.jspecify.annotations.Nullable;
  * against a {@link ScriptedTokenServer}'s key and {@code exp} against a clock the test shares with
  * the client, so token lifetimes pass without sleeping.
  *
+ * <p>DPoP (RFC 9449): a request with {@code Authorization: DPoP <token>} is accepted only with a
+ * {@code DPoP} proof that passes every check of section 4.3 (typ, signature by its {@code jwk},
+ * {@code htm}, {@code htu} = this origin and the path, {@code iat} within 60 s of the real clock, a
+ * {@code jti} never seen before, {@code ath}), with this API's nonce when {@link #requireDPoPNonce}
+ * is on, and only when the token's {@code cnf.jkt} is the thumbprint of the proof's key. A failure
+ * is a 401 with {@code WWW-Authenticate: DPoP error="invalid_token"}; a DPoP-bound token sent as
+ * Bearer is rejected too.
+ *
  * <ul>
  *   <li>{@code /api/...} (any method) needs a valid token: 200 with body {@code ok <subject>
  *       <request body length>}, else 401 with {@code WWW-Authenticate: Bearer
@@ -66,6 +74,7 @@ public final class ScriptedApiServer implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger rejected = new AtomicInteger();
   private volatile boolean rejectAll;
+  private final DPoPState dpop = new DPoPState();
   private final java.util.concurrent.atomic.AtomicReference<@Nullable Held> held =
       new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -95,6 +104,17 @@ public final class ScriptedApiServer implements AutoCloseable {
    */
   public static ScriptedApiServer start(ScriptedTokenServer issuer, InstantSource clock) {
     return new ScriptedApiServer(Objects.requireNonNull(issuer, "issuer").publicKey(),
+        Objects.requireNonNull(clock, "clock"));
+  }
+
+  /**
+   * Starts an API that accepts tokens signed with {@code accessTokenKey} (another authorization
+   * server's RS256 key, such as one from its JWK set) and not expired on {@code clock}.
+   *
+   * @throws UncheckedIOException if no loopback port can be bound
+   */
+  public static ScriptedApiServer start(RSAPublicKey accessTokenKey, InstantSource clock) {
+    return new ScriptedApiServer(Objects.requireNonNull(accessTokenKey, "accessTokenKey"),
         Objects.requireNonNull(clock, "clock"));
   }
 
@@ -181,6 +201,43 @@ public final class ScriptedApiServer implements AutoCloseable {
     this.rejectAll = reject;
   }
 
+  /**
+   * Sets whether {@code DPoP} requests must carry this API's nonce (RFC 9449 section 9): a proof
+   * without it is answered 401 {@code WWW-Authenticate: DPoP error="use_dpop_nonce"} with a {@code
+   * DPoP-Nonce} header. Default false.
+   */
+  public void requireDPoPNonce(boolean require) {
+    dpop.requireNonce = require;
+  }
+
+  /** Returns how many requests were answered {@code use_dpop_nonce}. */
+  public int dpopNonceChallenges() {
+    return dpop.nonceChallenges.get();
+  }
+
+  /** Returns how many {@code DPoP} requests passed every proof and binding check. */
+  public int dpopAccepted() {
+    return dpop.accepted.get();
+  }
+
+  /**
+   * Returns how many requests failed a DPoP check (proof, replayed {@code jti}, binding, or a bound
+   * token sent as Bearer).
+   */
+  public int dpopFailures() {
+    return dpop.invalidProofs.get();
+  }
+
+  /** Returns how many DPoP proofs repeated a {@code jti} (each one also counts as a failure). */
+  public int dpopReplays() {
+    return dpop.verifier.replays();
+  }
+
+  /** Returns why the last DPoP check failed, or null: for assertion messages. */
+  public @Nullable String lastDPoPFailure() {
+    return dpop.lastFailure();
+  }
+
   /** Returns the {@code Authorization} header values received, in order; the first {@link #MAX_RECORDED}. */
   public List<String> authorizations() {
     synchronized (authorizations) {
@@ -258,11 +315,44 @@ public final class ScriptedApiServer implements AutoCloseable {
           return; // closing: the exchange is closed unanswered
         }
       }
-      JWTClaimsSet claims = verify(authorization);
+      boolean dpopScheme = authorization != null && authorization.regionMatches(true, 0, "DPoP ", 0, 5);
+      JWTClaimsSet claims;
+      if (dpopScheme) {
+        String token = authorization.substring(5);
+        DPoPProofVerifier.Check check = dpop.verifier.verify(exchange.getRequestHeaders().getFirst("DPoP"),
+            exchange.getRequestMethod(), DPoPProofVerifier.htu(origin().toString(), path), token, dpop.requiredNonce());
+        if (check.nonceRequired()) {
+          // RFC 9449 section 9: not a rejection of the token; the client retries with the nonce.
+          dpop.nonceChallenges.incrementAndGet();
+          exchange.getResponseHeaders().set("WWW-Authenticate",
+              "DPoP algs=\"ES256 RS256 PS256\", error=\"use_dpop_nonce\", error_description=\"a nonce is required\"");
+          exchange.getResponseHeaders().set("DPoP-Nonce", dpop.nonce);
+          respond(exchange, 401, "use_dpop_nonce");
+          return;
+        }
+        claims = check.ok() ? verify(token) : null;
+        if (!check.ok()) {
+          dpop.failed(check.failure());
+        } else if (claims != null && !check.jkt().equals(boundTo(claims))) {
+          dpop.failed("cnf.jkt is not the thumbprint of the proof's key");
+          claims = null;
+        }
+        if (claims != null) {
+          dpop.accepted.incrementAndGet();
+        }
+      } else {
+        claims = authorization != null && authorization.startsWith("Bearer ")
+            ? verify(authorization.substring("Bearer ".length())) : null;
+        if (claims != null && boundTo(claims) != null) {
+          dpop.failed("a DPoP-bound token sent as a Bearer token");
+          claims = null; // RFC 9449 section 7.2: a bound token is never a bearer token
+        }
+      }
       if (claims == null) {
         rejected.incrementAndGet();
-        exchange.getResponseHeaders().set("WWW-Authenticate",
-            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired, revoked or invalid\"");
+        exchange.getResponseHeaders().set("WWW-Authenticate", dpopScheme
+            ? "DPoP algs=\"ES256 RS256 PS256\", error=\"invalid_token\", error_description=\"invalid proof or binding\""
+            : "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired, revoked or invalid\"");
         respond(exchange, 401, "invalid_token");
         return;
       }
@@ -277,11 +367,10 @@ public final class ScriptedApiServer implements AutoCloseable {
     }
   }
 
-  private @Nullable JWTClaimsSet verify(@Nullable String authorization) {
-    if (key == null || rejectAll || authorization == null || !authorization.startsWith("Bearer ")) {
+  private @Nullable JWTClaimsSet verify(String token) {
+    if (key == null || rejectAll) {
       return null;
     }
-    String token = authorization.substring("Bearer ".length());
     if (revoked.contains(token)) {
       return null;
     }
@@ -298,6 +387,13 @@ public final class ScriptedApiServer implements AutoCloseable {
     } catch (ParseException | JOSEException | RuntimeException e) {
       return null;
     }
+  }
+
+  /** The {@code cnf.jkt} a DPoP-bound token carries, or null. */
+  private static @Nullable String boundTo(JWTClaimsSet claims) {
+    Object cnf = claims.getClaim("cnf");
+    Object jkt = cnf instanceof Map ? ((Map<?, ?>) cnf).get("jkt") : null;
+    return jkt instanceof String ? (String) jkt : null;
   }
 
   private static Set<String> scopes(JWTClaimsSet claims) {

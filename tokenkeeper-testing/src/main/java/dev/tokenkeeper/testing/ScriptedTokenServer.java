@@ -51,6 +51,7 @@ public final class ScriptedTokenServer implements AutoCloseable {
   private final RefreshTokenFamilies families = new RefreshTokenFamilies();
   private final TokenServerStats stats = new TokenServerStats();
   private final FaultScript faults = new FaultScript();
+  private final DPoPState dpop = new DPoPState();
   private final Object lifecycleLock = new Object();
   private @Nullable LoopbackHttpServer http; // guarded by lifecycleLock
   private boolean closed; // guarded by lifecycleLock
@@ -100,7 +101,7 @@ public final class ScriptedTokenServer implements AutoCloseable {
               METADATA_PATH,
               request -> metadata(request, base, issuer),
               TOKEN_PATH,
-              new TokenEndpoint(settings, issuer, minter, families, stats, faults, verifier),
+              new TokenEndpoint(settings, issuer, minter, families, stats, faults, verifier, dpop),
               REVOCATION_PATH,
               new RevocationEndpoint(settings.clients(), families, stats),
               JWKS_PATH,
@@ -200,6 +201,42 @@ public final class ScriptedTokenServer implements AutoCloseable {
     } catch (JOSEException e) {
       throw new IllegalStateException("the generated signing key is not a valid RSA key", e);
     }
+  }
+
+  /**
+   * Sets whether the token endpoint requires its DPoP nonce (RFC 9449 section 8) in every proof:
+   * a token request whose proof lacks it is answered 400 {@code use_dpop_nonce} with a {@code
+   * DPoP-Nonce} header. Default false. Token requests without a proof are not affected.
+   */
+  public void requireDPoPNonce(boolean require) {
+    dpop.requireNonce = require;
+  }
+
+  /**
+   * Sets whether the token endpoint binds tokens to a DPoP proof's key (default true): a token
+   * request with a valid proof ({@code DPoP} header: {@code typ dpop+jwt}, signature by its {@code
+   * jwk}, {@code htm} POST, {@code htu} this endpoint, fresh {@code iat}, new {@code jti}) gets a
+   * JWT with {@code cnf.jkt} and {@code token_type} {@code DPoP}; an invalid proof gets 400 {@code
+   * invalid_dpop_proof}. With false the header is ignored and tokens are Bearer, as on a server
+   * without DPoP.
+   */
+  public void bindDPoP(boolean bind) {
+    dpop.bind = bind;
+  }
+
+  /** How many token requests were answered {@code use_dpop_nonce}. */
+  public int dpopNonceChallenges() {
+    return dpop.nonceChallenges.get();
+  }
+
+  /** How many access tokens were bound to a DPoP key. */
+  public int dpopBoundTokens() {
+    return dpop.boundTokens.get();
+  }
+
+  /** How many token requests carried an invalid DPoP proof (a replayed {@code jti} included). */
+  public int dpopInvalidProofs() {
+    return dpop.invalidProofs.get();
   }
 
   /** Returns the public signing key as a JWK set; its key id matches the tokens' {@code kid}. */

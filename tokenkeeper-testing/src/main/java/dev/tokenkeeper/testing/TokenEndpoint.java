@@ -32,6 +32,9 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
   private final TokenServerStats stats;
   private final FaultScript faults;
   private final ClientAssertionVerifier assertions;
+  private final DPoPState dpop;
+  /** The DPoP key's thumbprint of the request this thread is serving, null without a proof. */
+  private final ThreadLocal<@Nullable String> jkt = new ThreadLocal<>();
 
   TokenEndpoint(
       ServerSettings settings,
@@ -40,7 +43,9 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
       RefreshTokenFamilies families,
       TokenServerStats stats,
       FaultScript faults,
-      ClientAssertionVerifier assertions) {
+      ClientAssertionVerifier assertions,
+      DPoPState dpop) {
+    this.dpop = dpop;
     this.settings = settings;
     this.issuer = issuer;
     this.minter = minter;
@@ -110,6 +115,30 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
     if (grantType == null) {
       return invalidRequest("grant_type is missing");
     }
+    String proof = request.header("DPoP");
+    jkt.remove();
+    if (proof != null && dpop.bind) {
+      // RFC 9449 section 5: the proof names POST and this endpoint; section 8: its nonce, if required.
+      DPoPProofVerifier.Check check = dpop.verifier.verify(proof, "POST",
+          DPoPProofVerifier.htu("http://" + request.header("Host"), request.path()), null, dpop.requiredNonce());
+      if (check.nonceRequired()) {
+        dpop.nonceChallenges.incrementAndGet();
+        return dpop.withNonce(OAuthHttp.error(400, "use_dpop_nonce", "a DPoP nonce is required"));
+      }
+      if (!check.ok()) {
+        dpop.failed(check.failure());
+        return OAuthHttp.error(400, "invalid_dpop_proof", check.failure());
+      }
+      jkt.set(check.jkt());
+    }
+    try {
+      return grant(grantType, clientId, form, now, omitRefreshToken);
+    } finally {
+      jkt.remove();
+    }
+  }
+
+  private Response grant(String grantType, String clientId, Form form, Instant now, boolean omitRefreshToken) {
     switch (grantType) {
       case "client_credentials":
         return clientCredentials(clientId, form, now, omitRefreshToken);
@@ -179,15 +208,19 @@ final class TokenEndpoint implements LoopbackHttpServer.Handler {
       @Nullable String refreshToken,
       Instant now) {
     Duration ttl = settings.accessTokenTtl();
+    String boundTo = jkt.get();
     String accessToken =
         settings.jwtAccessTokens()
             ? minter.signedJwt(issuer, settings.audience(), subject, clientId, scope, now, ttl,
-                settings.roundExpiryUp())
+                settings.roundExpiryUp(), boundTo)
             : AccessTokenMinter.randomToken();
     stats.accessTokenIssued();
+    if (boundTo != null) {
+      dpop.boundTokens.incrementAndGet();
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", accessToken);
-    body.put("token_type", "Bearer");
+    body.put("token_type", boundTo != null ? "DPoP" : "Bearer");
     if (settings.includeExpiresIn()) {
       body.put("expires_in", AccessTokenMinter.ceilSeconds(ttl));
     }
