@@ -25,7 +25,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -1025,14 +1024,17 @@ public final class Engine {
           // Another writer stored a valid token meanwhile; theirs wins, ours is dropped.
           return theirs;
         }
-        if (latest.sessionEnded() != null || !Objects.equals(latest.refreshToken(), base.refreshToken)) {
+        if (latest.version() > base.storeVersion && (latest.sessionEnded() != null
+            || latest.refreshToken() != null && !latest.refreshToken().equals(base.refreshToken))) {
           // Another writer rotated (or ended the session) since our base: the store holds the newer
           // refresh token, and writing ours over it would bring back a retired one. Keep our access
           // token (the server just issued it) with the store's state; the store is left as it is.
           return latest.sessionEnded() != null ? theirs
               : active(token, latest.refreshToken(), latest.version(), base.session, laterFrom);
         }
-        expected = latest.version(); // a newer version with the same refresh token: ours is newer
+        // A newer version with the same refresh token (ours is the newer rotation), or a store that
+        // lost its data (restarted empty or from an older copy): write ours over it.
+        expected = latest.version();
       } catch (RuntimeException e) {
         LOG.log(Level.WARNING, config.name() + ": could not save tokens to the store ("
             + e.getClass().getName() + "); keeping them in memory");
