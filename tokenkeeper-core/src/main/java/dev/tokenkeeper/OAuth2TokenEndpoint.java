@@ -128,7 +128,8 @@ public final class OAuth2TokenEndpoint {
    * not leave.
    */
   public TokenSource clientCredentials() {
-    return source(request -> calls.grant("client_credentials", withScope(Map.of()), request.dpop()), true,
+    return source(request -> calls.grant("client_credentials", withScope(Map.of()), request.dpop()),
+        request -> calls.grantAsync("client_credentials", withScope(Map.of()), request.dpop()), true,
         "client_credentials");
   }
 
@@ -137,7 +138,7 @@ public final class OAuth2TokenEndpoint {
    * terminally: start the session with {@link TokenKeeper#signIn} or initial tokens.
    */
   public TokenSource refreshTokens() {
-    return source(this::refresh, false, "refresh_token");
+    return source(this::refresh, this::refreshAsync, false, "refresh_token");
   }
 
   /**
@@ -167,13 +168,19 @@ public final class OAuth2TokenEndpoint {
   public TokenSource grant(String grantType, Map<String, String> parameters) {
     Objects.requireNonNull(grantType, "grantType");
     Map<String, String> copy = Map.copyOf(parameters);
-    return source(request -> calls.grant(grantType, withScope(copy), request.dpop()), true, grantType);
+    return source(request -> calls.grant(grantType, withScope(copy), request.dpop()),
+        request -> calls.grantAsync(grantType, withScope(copy), request.dpop()), true, grantType);
   }
 
   private TokenSource source(EndpointSource.Call call, boolean configuredCredentials, String grant) {
+    return source(call, request -> null, configuredCredentials, grant);
+  }
+
+  private TokenSource source(EndpointSource.Call call, EndpointSource.AsyncCall asyncCall,
+      boolean configuredCredentials, String grant) {
     // With discovery a call may fetch the metadata first, each bounded by the timeout.
     Duration longest = discovery == null ? timeout : timeout.multipliedBy(2);
-    return new EndpointSource(call, longest, configuredCredentials,
+    return new EndpointSource(call, asyncCall, longest, configuredCredentials,
         "OAuth2TokenEndpoint[" + calls + ", grant=" + grant + "]");
   }
 
@@ -188,6 +195,12 @@ public final class OAuth2TokenEndpoint {
       throw new IllegalStateException("no revocation endpoint: set Builder.revocationEndpoint(uri)");
     }
     return calls::revoke;
+  }
+
+  private java.util.concurrent.@Nullable CompletableFuture<TokenResponse> refreshAsync(TokenRequest request) {
+    RefreshToken refreshToken = request.refreshToken();
+    return refreshToken == null ? null // refresh() fails it, on the executor
+        : calls.grantAsync("refresh_token", Map.of("refresh_token", refreshToken.value()), request.dpop());
   }
 
   private TokenResponse refresh(TokenRequest request) throws java.io.IOException, InterruptedException {

@@ -486,7 +486,7 @@ public final class TokenKeeper implements AutoCloseable {
           backoffMax, maxRetryAfter, rejectedBackoffInitial, rejectedBackoffMax, waitingRetryCap);
       Engine engine = new Engine(new KeeperConfig(name, source, store, clock, s, e, timing, random,
           listener, revoker, defaultTimeout, attemptTimeout != null ? attemptTimeout : defaultAttemptTimeout(source),
-          dpop));
+          dpop, this.executor == null));
       TokenKeeper keeper = new TokenKeeper(engine, defaultTimeout, threads, dpop);
       if (initialTokens != null && store.load().isEmpty()) {
         keeper.signIn(initialTokens);

@@ -525,7 +525,7 @@ public final class Engine {
     try {
       if (delayMillis > 0) {
         scheduler.schedule(() -> dispatch(mine), Duration.ofMillis(delayMillis));
-      } else {
+      } else if (!sendHere(mine)) {
         dispatch(mine);
       }
     } catch (RejectedExecutionException e) {
@@ -539,6 +539,75 @@ public final class Engine {
       executor.execute(() -> run(flight));
     } catch (RejectedExecutionException e) {
       fail(flight, closedException());
+    }
+  }
+
+  /**
+   * Starts the flight's endpoint call on this thread, the caller's, when the source can send without
+   * blocking ({@link AsyncTokenSource}: the built-in endpoints) and nothing else must come first (a
+   * shared store's lease, an ended session). The request then leaves at once: handed to the executor
+   * instead, it waits for a thread, and when N callers were released together that thread is
+   * scheduled behind them (B2 in BENCHMARKS.md). Only the send happens here; the answer is handled on
+   * the executor, as for any source. Proactive refreshes are not started here: their caller holds a
+   * valid token and should not pay for building the request. Nor are they when the application gave
+   * the keeper an executor: it asked for every refresh to run there (a direct executor, for one,
+   * makes {@code token()} refresh on the caller's thread, start to end). Returns {@code false} when
+   * the flight must be {@linkplain #dispatch dispatched}.
+   */
+  private boolean sendHere(Flight flight) {
+    if (!config.sendsFromCaller() || shared != null || flight.reason == TokenRequest.Reason.PROACTIVE
+        || !(config.source() instanceof AsyncTokenSource)) {
+      return false;
+    }
+    Snapshot base = current.get();
+    if (base.closed || base.ended != null || flight.settled.get() || inFlight.get() != flight) {
+      return false; // run() settles it
+    }
+    long sentAt = clock.millis();
+    CompletableFuture<TokenResponse> call;
+    try {
+      call = ((AsyncTokenSource) config.source())
+          .fetchAsync(new TokenRequest(base.refreshToken, flight.reason, config.dpop()));
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e); // handled below, as a failed call
+    }
+    if (call == null) {
+      return false;
+    }
+    Future<?> deadline = scheduleAttemptDeadline(flight, sentAt);
+    call.whenComplete((response, failure) -> {
+      long receivedAt = clock.millis();
+      Runnable answered = () -> answered(flight, base, response, failure, sentAt, receivedAt, deadline);
+      try {
+        executor.execute(answered);
+      } catch (RejectedExecutionException e) {
+        answered.run(); // closed meanwhile: the answer may still carry a rotation to save
+      }
+    });
+    return true;
+  }
+
+  /** The end of a call started by {@link #sendHere}, on the executor: as {@link #fetch}'s end. */
+  private void answered(Flight flight, Snapshot base, @Nullable TokenResponse response,
+      @Nullable Throwable failure, long sentAt, long receivedAt, Future<?> deadline) {
+    deadline.cancel(false);
+    try {
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      if (cause != null) {
+        fetchFailed(flight, base, cause instanceof Exception ? (Exception) cause : new Exception(cause),
+            sentAt, true);
+      } else if (response == null) {
+        fetchFailed(flight, base, new IllegalStateException("TokenSource " + config.source().getClass()
+            .getName() + " completed with null; complete with a TokenResponse or fail"), sentAt, true);
+      } else {
+        fetched(flight, base, response, sentAt, receivedAt);
+      }
+    } catch (Throwable t) {
+      crashed(flight, t);
     }
   }
 
@@ -561,15 +630,19 @@ public final class Engine {
         fetch(flight, base, true);
       }
     } catch (Throwable t) {
-      // Whatever happens, the slot is released and the waiters hear about it.
-      try {
-        temporaryFailure(flight, t, clock.millis());
-      } finally {
-        fail(flight, TokenRefreshException.refreshFailed(null, t));
-      }
-      if (t instanceof Error) {
-        throw (Error) t;
-      }
+      crashed(flight, t);
+    }
+  }
+
+  /** Whatever happened, the slot is released and the waiters hear about it. */
+  private void crashed(Flight flight, Throwable t) {
+    try {
+      temporaryFailure(flight, t, clock.millis());
+    } finally {
+      fail(flight, TokenRefreshException.refreshFailed(null, t));
+    }
+    if (t instanceof Error) {
+      throw (Error) t;
     }
   }
 

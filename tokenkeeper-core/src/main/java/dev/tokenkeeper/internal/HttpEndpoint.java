@@ -170,7 +170,55 @@ public final class HttpEndpoint {
       }
       throw new IOException(cause.getClass().getName(), cause);
     }
-    HttpResponse.ResponseInfo info = head.get();
+    return answer(request, head.get(), bytes, onHeaders);
+  }
+
+  /**
+   * As {@link #send(HttpClient, HttpRequest, Duration)}, without blocking: the request is handed to
+   * {@code client} on the calling thread, and the future completes on the client's threads (or on
+   * {@link CompletableFuture}'s delay thread at the timeout) with the answer, or with the failure
+   * {@code send} would throw ({@link Failures.EndpointTimeoutException} at {@code timeout}, an {@link
+   * IOException}, a {@link TokenEndpointException}). Dependent stages must not block.
+   */
+  public static CompletableFuture<Answer> sendAsync(HttpClient client, HttpRequest request, Duration timeout) {
+    CappedBody body = new CappedBody(MAX_BODY_BYTES);
+    java.util.concurrent.atomic.AtomicReference<HttpResponse.@Nullable ResponseInfo> head =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(request, info -> {
+      head.set(info);
+      return body;
+    });
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    // Whichever ends first: the body (success), or the call (a failure before any body).
+    CompletableFuture.anyOf(body.result, call)
+        .orTimeout(Durations.millis(timeout), TimeUnit.MILLISECONDS)
+        .whenComplete((ignored, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException
+                && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+              call.cancel(true); // aborts the exchange and closes its connection
+              cause = new Failures.EndpointTimeoutException("token endpoint " + describe(request.uri())
+                  + " did not send its whole answer within " + timeout.toMillis() + " ms");
+            } else if (!(cause instanceof IOException) && !(cause instanceof RuntimeException)
+                && !(cause instanceof Error)) {
+              cause = new IOException(cause.getClass().getName(), cause);
+            }
+            answer.completeExceptionally(cause);
+            return;
+          }
+          try {
+            byte[] bytes = body.result.isDone() ? body.result.join() : call.join().body();
+            answer.complete(answer(request, head.get(), bytes, null));
+          } catch (Throwable t) {
+            answer.completeExceptionally(t);
+          }
+        });
+    return answer;
+  }
+
+  private static Answer answer(HttpRequest request, HttpResponse.@Nullable ResponseInfo info, byte[] bytes,
+      java.util.function.@Nullable Consumer<java.net.http.HttpHeaders> onHeaders) throws IOException {
     if (info == null) {
       throw new IOException("token endpoint " + describe(request.uri()) + " answered without a status line");
     }

@@ -12,8 +12,12 @@ import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
-/** Everything an {@link Engine} is built from; validated by {@code TokenKeeper.Builder}. */
+/**
+ * Everything an {@link Engine} is built from; validated by {@code TokenKeeper.Builder}. {@code
+ * sendsFromCaller}: the keeper runs on its own threads (the application gave it no executor), so a
+ * built-in endpoint's call may be started on the thread of the caller that needs the token.
+ */
 public record KeeperConfig(String name, TokenSource source, TokenStore store, InstantSource clock,
     Scheduler scheduler, Executor executor, Timing timing, RandomGenerator random,
     TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout,
-    Duration attemptTimeout, @Nullable DPoP dpop) {}
+    Duration attemptTimeout, @Nullable DPoP dpop, boolean sendsFromCaller) {}

@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /** The HTTP side of {@code OAuth2TokenEndpoint}: form posts, client authentication, parsing. */
@@ -107,6 +108,39 @@ public final class OAuth2Calls {
   }
 
   /**
+   * As {@link #grant(String, Map, DPoP)}, without blocking: the request is built and handed to the
+   * client on the calling thread, and the future completes with the token response or with the
+   * failure {@code grant} would throw. Returns {@code null} when the call cannot start without
+   * blocking or without a second request: endpoints read from the issuer's metadata (the first
+   * call may fetch it), and DPoP (a nonce challenge is answered by a second request). The caller
+   * then uses {@code grant}.
+   */
+  public @Nullable CompletableFuture<TokenResponse> grantAsync(String grantType, Map<String, String> form,
+      @Nullable DPoP dpop) {
+    if (dpop != null || !(endpoints instanceof Fixed)) {
+      return null;
+    }
+    Map<String, String> body = new LinkedHashMap<>();
+    body.put("grant_type", grantType);
+    body.putAll(form);
+    parameters.forEach(body::putIfAbsent);
+    URI tokenUri = ((Fixed) endpoints).tokenUri();
+    HttpRequest request;
+    try {
+      request = post(tokenUri, body, tokenUri);
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return HttpEndpoint.sendAsync(client, request, timeout).thenApply(answer -> {
+      try {
+        return parse(checked(tokenUri, answer));
+      } catch (TokenEndpointException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+  }
+
+  /**
    * Posts {@code body} to {@code uri}, with a DPoP proof when {@code dpop} is not null; tells the
    * endpoints when the answer suggests they moved.
    */
@@ -123,6 +157,11 @@ public final class OAuth2Calls {
       endpoints.failed(uri);
       throw e;
     }
+    return checked(uri, answer);
+  }
+
+  /** Returns a success; throws the endpoint's refusal, telling the endpoints when they may have moved. */
+  private HttpEndpoint.Answer checked(URI uri, HttpEndpoint.Answer answer) throws TokenEndpointException {
     if (!answer.isSuccess()) {
       if (answer.status() == 404 || answer.status() == 410) {
         endpoints.failed(uri);
