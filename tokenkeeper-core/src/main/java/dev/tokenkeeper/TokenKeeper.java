@@ -59,7 +59,12 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe and lock-free. At most one endpoint call is in flight; all waiters share its result;
  * a waiter that times out or is interrupted does not cancel it for the others. Works with virtual
  * threads (nothing is {@code synchronized}). Unless an executor and scheduler are given, the keeper
- * owns two daemon threads that exist only while there is work; {@link #close()} stops them.
+ * owns two daemon threads that exist only while there is work; {@link #close()} stops them. With
+ * those threads, a refresh that callers wait for is started by the caller that found the token
+ * unusable when the source is a built-in endpoint ({@link OAuth2TokenEndpoint}, without DPoP or
+ * discovery): that caller hands the request to the HTTP client without blocking, so it leaves at
+ * once rather than after a hand-off to another thread, and the keeper's thread handles the answer.
+ * Given an executor, every refresh runs on it.
  */
 public final class TokenKeeper implements AutoCloseable {
   private final Engine engine;
@@ -333,7 +338,11 @@ public final class TokenKeeper implements AutoCloseable {
       return this;
     }
 
-    /** Where refreshes run (default: owned daemon threads, on demand). The keeper never shuts it down. */
+    /**
+     * Where refreshes run, start to end (default: owned daemon threads, on demand, with the calls of
+     * a built-in endpoint started by the caller that needs the token; see "Threads" above). The
+     * keeper never shuts it down.
+     */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       return this;

@@ -38,10 +38,13 @@ final class RefreshStorm {
    * One storm's outcome. {@code nanosToValid} and {@code nanosMedianCaller}: over the callers that
    * got a valid token only (0 if none did); {@code nanosToAll}: until every caller returned, failed
    * or not; {@code failed}, {@code invalid}: callers that threw, or got a missing or invalid token.
+   * {@code firstHandoffMillis}: when the first task reached the storm's JDK {@code HttpClient} after
+   * the release, the moment the first endpoint call left the contender for the HTTP client (NaN for
+   * a contender with a transport of its own, and when none did).
    */
   record Outcome(Kind kind, int callers, int endpointCalls, long nanosToValid, long nanosToAll, long nanosMedianCaller,
       int failed, int invalid, boolean finished, double firstCallArrivedMillis, long keeperRefreshedNanos,
-      long cpuNanos) {
+      long cpuNanos, double firstHandoffMillis) {
 
     boolean allValid() {
       return finished && failed == 0 && invalid == 0;
@@ -83,6 +86,7 @@ final class RefreshStorm {
       run.startAndPark();
       Instant released = Instant.now();
       long cpuBefore = processCpuNanos();
+      StormEnvironment.FIRST_HANDOFF.set(0);
       long start = run.release();
       boolean finished = run.finished.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
       long cpu = processCpuNanos() - cpuBefore;
@@ -92,7 +96,9 @@ final class RefreshStorm {
           ? Duration.between(released, log.get(before).receivedAt()).toNanos() / 1e6 : Double.NaN;
       long refreshed = contender instanceof StormEnvironment.KeeperContender
           ? ((StormEnvironment.KeeperContender) contender).refreshedAt - start : 0;
-      return run.outcome(kind, start, calls, finished, firstArrival, refreshed, cpu);
+      long handoff = StormEnvironment.FIRST_HANDOFF.get();
+      double handedMillis = handoff == 0 ? Double.NaN : (handoff - start) / 1e6;
+      return run.outcome(kind, start, calls, finished, firstArrival, refreshed, cpu, handedMillis);
     }
   }
 
@@ -152,8 +158,8 @@ final class RefreshStorm {
     }
 
     Outcome outcome(Kind kind, long start, int calls, boolean done, double firstArrival, long refreshed,
-        long cpu) {
-      return summarize(kind, start, doneAt, tokens, errors, calls, done, firstArrival, refreshed, cpu);
+        long cpu, double handed) {
+      return summarize(kind, start, doneAt, tokens, errors, calls, done, firstArrival, refreshed, cpu, handed);
     }
   }
 
@@ -162,7 +168,8 @@ final class RefreshStorm {
    * its token or its error. Times are over the callers holding a valid token; the others are counted.
    */
   static Outcome summarize(Kind kind, long start, long[] doneAt, @Nullable String[] tokens,
-      @Nullable Throwable[] errors, int calls, boolean done, double firstArrival, long refreshed, long cpu) {
+      @Nullable Throwable[] errors, int calls, boolean done, double firstArrival, long refreshed, long cpu,
+      double handed) {
     int n = doneAt.length;
     int failed = 0;
     int invalid = 0;
@@ -200,7 +207,7 @@ final class RefreshStorm {
       System.err.println("  " + kind.label + ": " + failed + " callers failed, e.g. " + example);
     }
     return new Outcome(kind, n, calls, lastValid, lastDone, median, failed, invalid, done,
-        firstArrival, refreshed, cpu);
+        firstArrival, refreshed, cpu, handed);
   }
 
   /**
@@ -302,15 +309,17 @@ final class RefreshStorm {
         double tk = tokenkeeperMedianNanos(n);
         Table table = new Table("contender", "endpoint calls",
             "time until the last caller with a valid token held it (median)", "median caller with a valid token",
-            "1st call reached server", "process CPU", "runs", "callers without a valid token", "time vs Tokenkeeper");
+            "1st call handed to the HTTP client", "1st call reached server", "process CPU", "runs", "callers without a valid token", "time vs Tokenkeeper");
         for (Map.Entry<Kind, List<Outcome>> k : e.getValue().entrySet()) {
           List<Outcome> runs = k.getValue();
           double toAll = medianToAll(runs);
           double median = Samples.medianOf(runs.stream().mapToLong(Outcome::nanosMedianCaller).toArray());
           double firstCall = Samples.medianOf(runs.stream().mapToDouble(Outcome::firstCallArrivedMillis).toArray());
+          double handed = Samples.medianOf(runs.stream().mapToDouble(Outcome::firstHandoffMillis).toArray());
           double cpu = Samples.medianOf(runs.stream().mapToLong(Outcome::cpuNanos).toArray());
           String validity = describeFailures(runs);
           table.row(k.getKey().label, calls(runs), Table.ms(toAll) + " ms", Table.ms(median) + " ms",
+              Double.isNaN(handed) ? "-" : Table.num(handed, 2) + " ms",
               Double.isNaN(firstCall) ? "-" : Table.num(firstCall, 1) + " ms", Table.ms(cpu) + " ms",
               runs.size(), validity,
               k.getKey() == Kind.HARNESS ? "-" : Table.num(toAll / tk, 2) + "×");

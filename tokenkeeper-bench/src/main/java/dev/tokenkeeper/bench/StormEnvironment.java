@@ -58,6 +58,7 @@ final class StormEnvironment implements AutoCloseable {
     // Generous timeouts: with the naive recipe at 10,000 callers the server's accept queue
     // overflows and connections wait for SYN retransmits; we want their time, not a timeout.
     HttpClient http = HttpClient.newBuilder()
+        .executor(StormEnvironment::handToClient)
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(60))
         .followRedirects(HttpClient.Redirect.NEVER)
@@ -69,6 +70,26 @@ final class StormEnvironment implements AutoCloseable {
         .timeout(Duration.ofSeconds(60))
         .build();
     googleRefreshToken = server.issueLogin("alice");
+  }
+
+  /**
+   * {@code System.nanoTime()} of the first task handed to the storm's HTTP client since it was last
+   * reset to 0: {@code sendAsync} (and {@code send}, built on it) hands its first task over on the
+   * thread that called it, so this is when the first endpoint call left the contender.
+   */
+  static final java.util.concurrent.atomic.AtomicLong FIRST_HANDOFF = new java.util.concurrent.atomic.AtomicLong();
+
+  /** The HTTP client's threads: a cached pool of daemon threads, as the client's default executor. */
+  private static final java.util.concurrent.ExecutorService CLIENT_THREADS =
+      java.util.concurrent.Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "storm-http-client");
+        t.setDaemon(true);
+        return t;
+      });
+
+  private static void handToClient(Runnable task) {
+    FIRST_HANDOFF.compareAndSet(0, System.nanoTime());
+    CLIENT_THREADS.execute(task);
   }
 
   /** Returns {@code kind} holding a token that has just expired: the next caller must refresh. */
