@@ -47,10 +47,36 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe.
  */
 public final class TokenPolicy {
-  private final Map<String, TokenKeeper> keepers;
+  /** Up to this many origins, {@link #keeperFor(String, String, int)} compares them one by one. */
+  private static final int LINEAR_LOOKUP_MAX = 8;
 
-  private TokenPolicy(Map<String, TokenKeeper> keepers) {
+  private final Map<String, TokenKeeper> keepers;
+  /**
+   * The same origins as {@link #keepers}, for the per-request lookup: lower-case scheme and host
+   * (as {@link URI#getHost()} gives it, an IPv6 literal in brackets), explicit port. Compared
+   * field by field, so that finding a request's keeper allocates nothing.
+   */
+  private final String[] schemes;
+  private final String[] hosts;
+  private final int[] ports;
+  private final TokenKeeper[] keeperArray;
+
+  private TokenPolicy(Map<String, TokenKeeper> keepers, Map<String, URI> origins) {
     this.keepers = Map.copyOf(keepers);
+    int n = keepers.size();
+    schemes = new String[n];
+    hosts = new String[n];
+    ports = new int[n];
+    keeperArray = new TokenKeeper[n];
+    int i = 0;
+    for (Map.Entry<String, TokenKeeper> e : keepers.entrySet()) {
+      URI origin = origins.get(e.getKey());
+      schemes[i] = origin.getScheme().toLowerCase(Locale.ROOT);
+      hosts[i] = origin.getHost().toLowerCase(Locale.ROOT);
+      ports[i] = effectivePort(schemes[i], origin.getPort());
+      keeperArray[i] = e.getValue();
+      i++;
+    }
   }
 
   /**
@@ -69,8 +95,42 @@ public final class TokenPolicy {
 
   /** Returns the keeper whose token {@code uri} may carry, or {@code null}: send it untouched. */
   public @Nullable TokenKeeper keeperFor(URI uri) {
-    String origin = originOf(uri);
-    return origin == null ? null : keepers.get(origin);
+    String scheme = uri.getScheme();
+    String host = uri.getHost();
+    return scheme == null || host == null ? null : keeperFor(scheme, host, uri.getPort());
+  }
+
+  /**
+   * Returns the keeper whose token a request for this origin may carry, or {@code null}: send it
+   * untouched. The same rule as {@link #keeperFor(URI)}, for clients that hold a request's URL in
+   * parts (OkHttp's {@code HttpUrl}, Apache's {@code HttpHost}): no {@link URI} needs to be built,
+   * and the lookup allocates nothing.
+   *
+   * <p>Thread-safe.
+   *
+   * @param scheme the request's scheme, any case ({@code "https"})
+   * @param host the request's host, any case; an IPv6 literal with or without its brackets ({@code
+   *     "::1"} or {@code "[::1]"}), in the same textual form as the origin given to the builder
+   * @param port the request's port, or {@code -1} for the scheme's default (443 for https, 80 for
+   *     http)
+   * @return the origin's keeper, or {@code null} when the policy names no such origin
+   * @throws NullPointerException if {@code scheme} or {@code host} is null
+   */
+  public @Nullable TokenKeeper keeperFor(String scheme, String host, int port) {
+    Objects.requireNonNull(scheme, "scheme");
+    Objects.requireNonNull(host, "host");
+    int effective = effectivePort(scheme, port);
+    if (schemes.length > LINEAR_LOOKUP_MAX) {
+      // Many origins: one string per request buys a hash lookup instead of a long scan.
+      String bare = bracketed(host) || host.indexOf(':') < 0 ? host : "[" + host + "]";
+      return keepers.get(scheme.toLowerCase(Locale.ROOT) + "://" + bare.toLowerCase(Locale.ROOT) + ":" + effective);
+    }
+    for (int i = 0; i < schemes.length; i++) {
+      if (ports[i] == effective && schemes[i].equalsIgnoreCase(scheme) && sameHost(hosts[i], host)) {
+        return keeperArray[i];
+      }
+    }
+    return null;
   }
 
   /**
@@ -108,8 +168,53 @@ public final class TokenPolicy {
 
   /** Returns {@code true} when both URIs have the same scheme, host and (default-filled) port. */
   public static boolean sameOrigin(URI a, URI b) {
-    String origin = originOf(a);
-    return origin != null && origin.equals(originOf(b));
+    String aScheme = a.getScheme();
+    String aHost = a.getHost();
+    String bScheme = b.getScheme();
+    String bHost = b.getHost();
+    return aScheme != null && aHost != null && bScheme != null && bHost != null
+        && sameOrigin(aScheme, aHost, a.getPort(), bScheme, bHost, b.getPort());
+  }
+
+  /**
+   * Returns {@code true} when two origins given in parts are the same: schemes and hosts equal
+   * ignoring case, an IPv6 host with or without its brackets, and ports equal once a {@code -1} is
+   * replaced by the scheme's default (443 for https, 80 for http). Allocates nothing: for adapters
+   * that hold URLs in parts ({@link #keeperFor(String, String, int)} says why).
+   *
+   * @param scheme the first origin's scheme
+   * @param host the first origin's host
+   * @param port the first origin's port, or {@code -1} for the scheme's default
+   * @param otherScheme the second origin's scheme
+   * @param otherHost the second origin's host
+   * @param otherPort the second origin's port, or {@code -1} for the scheme's default
+   * @return whether both are one origin
+   * @throws NullPointerException if a scheme or host is null
+   */
+  public static boolean sameOrigin(String scheme, String host, int port, String otherScheme, String otherHost,
+      int otherPort) {
+    return effectivePort(scheme, port) == effectivePort(otherScheme, otherPort)
+        && scheme.equalsIgnoreCase(otherScheme) && sameHost(host, otherHost);
+  }
+
+  /** The port, or the scheme's default when it is -1 (-1 for a scheme with none). */
+  private static int effectivePort(String scheme, int port) {
+    if (port != -1) {
+      return port;
+    }
+    return scheme.equalsIgnoreCase("https") ? 443 : scheme.equalsIgnoreCase("http") ? 80 : -1;
+  }
+
+  /** Hosts equal ignoring case, an IPv6 literal's brackets ignored on either side. */
+  private static boolean sameHost(String a, String b) {
+    int aFrom = bracketed(a) ? 1 : 0;
+    int bFrom = bracketed(b) ? 1 : 0;
+    int length = a.length() - 2 * aFrom;
+    return length == b.length() - 2 * bFrom && a.regionMatches(true, aFrom, b, bFrom, length);
+  }
+
+  private static boolean bracketed(String host) {
+    return host.length() >= 2 && host.charAt(0) == '[' && host.charAt(host.length() - 1) == ']';
   }
 
   /** {@code scheme://host:port} in lower case with the default port filled in, or null. */
@@ -136,6 +241,7 @@ public final class TokenPolicy {
   public static final class Builder {
     private final Map<String, TokenKeeper> keepers = new LinkedHashMap<>();
     private final Map<String, URI> plainHttp = new LinkedHashMap<>();
+    private final Map<String, URI> origins = new LinkedHashMap<>();
     private boolean allowPlainHttp;
 
     private Builder() {}
@@ -162,6 +268,7 @@ public final class TokenPolicy {
       if (keepers.putIfAbsent(key, keeper) != null) {
         throw new IllegalArgumentException("origin " + key + " already has a keeper");
       }
+      origins.put(key, origin);
       if (scheme.equals("http") && !HttpEndpoint.isLoopback(origin.getHost())) {
         plainHttp.put(key, origin);
       }
@@ -188,7 +295,7 @@ public final class TokenPolicy {
         throw new IllegalArgumentException("plain http origin " + plainHttp.values().iterator().next()
             + " is not loopback: its tokens would travel in clear text. Use https, or allowPlainHttp(true).");
       }
-      return new TokenPolicy(keepers);
+      return new TokenPolicy(keepers, origins);
     }
   }
 }

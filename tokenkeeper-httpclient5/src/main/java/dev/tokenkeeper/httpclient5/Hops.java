@@ -35,11 +35,14 @@ final class Hops {
 
   /**
    * What the handler remembers of one exchange (one {@code execute} call) across its hops: the
-   * exchange's id, the origin the application addressed, the keeper of that origin (null when it
-   * has none or the application set its own {@code Authorization}), and whether a hop has left that
-   * origin. Immutable: each hop stores a new one.
+   * exchange's id, the origin the application addressed (scheme, host, port as the request or
+   * route gives them: compared with {@link TokenPolicy#sameOrigin(String, String, int, String,
+   * String, int)}, no URI is built), the keeper of that origin (null when it has none or the
+   * application set its own {@code Authorization}), and whether a hop has left that origin.
+   * Immutable: each hop stores a new one.
    */
-  record Trail(String exchangeId, URI first, @Nullable TokenKeeper keeper, boolean left) {}
+  record Trail(String exchangeId, String scheme, String host, int port, @Nullable TokenKeeper keeper,
+      boolean left) {}
 
   /**
    * Records the hop about to be sent and returns the keeper whose token it carries, or null. The
@@ -48,20 +51,26 @@ final class Hops {
    */
   static @Nullable TokenKeeper keeperForHop(TokenPolicy policy, HttpRequest request, HttpRoute route,
       String exchangeId, HttpContext context) {
-    URI uri = originOf(request, route);
+    HttpHost target = route.getTargetHost();
+    String scheme = request.getScheme() != null ? request.getScheme() : target.getSchemeName();
+    URIAuthority authority = request.getAuthority();
+    String host = authority != null ? authority.getHostName() : target.getHostName();
+    int port = authority != null ? authority.getPort() : target.getPort();
+    boolean own = request.containsHeader(AUTHORIZATION);
     Object stored = context.getAttribute(TRAIL);
     Trail trail;
     if (stored instanceof Trail && ((Trail) stored).exchangeId().equals(exchangeId)) {
       Trail previous = (Trail) stored;
-      trail = new Trail(exchangeId, previous.first(), previous.keeper(),
-          previous.left() || !TokenPolicy.sameOrigin(previous.first(), uri));
+      trail = new Trail(exchangeId, previous.scheme(), previous.host(), previous.port(), previous.keeper(),
+          previous.left() || !TokenPolicy.sameOrigin(previous.scheme(), previous.host(), previous.port(),
+              scheme, host, port));
     } else {
-      TokenKeeper keeper = request.containsHeader(AUTHORIZATION) ? null : policy.keeperFor(uri);
-      trail = new Trail(exchangeId, uri, keeper, false);
+      TokenKeeper keeper = own ? null : policy.keeperFor(scheme, host, port);
+      trail = new Trail(exchangeId, scheme, host, port, keeper, false);
     }
     context.setAttribute(TRAIL, trail);
     // A caller's own Authorization (copied onto redirects by the client) is never replaced.
-    return trail.left() || request.containsHeader(AUTHORIZATION) ? null : trail.keeper();
+    return trail.left() || own ? null : trail.keeper();
   }
 
   /**
@@ -125,6 +134,9 @@ final class Hops {
 
   /** True when {@code response} rejects the token its request carried ({@link TokenPolicy#isTokenRejection}). */
   static boolean rejected(HttpResponse response) {
+    if (response.getCode() != 401) {
+      return false; // isTokenRejection's first rule, checked before the header list is built
+    }
     Header[] headers = response.getHeaders("WWW-Authenticate");
     List<String> values = new ArrayList<>(headers.length);
     for (Header h : headers) {

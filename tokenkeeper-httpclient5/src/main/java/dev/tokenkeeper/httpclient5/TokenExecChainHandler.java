@@ -14,10 +14,10 @@ import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
 
 /**
  * An Apache HttpClient 5 (classic) exec-chain handler that sends every request to an allowed origin
@@ -58,7 +58,9 @@ import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
  *       keeper). The client's own retries (I/O errors, 503 with {@code Retry-After}) are hops too.
  *   <li>It takes {@link TokenKeeper#token()} (waiting, on the calling thread, if the token has
  *       expired, up to the keeper's default timeout) and sends the hop with {@code Authorization:
- *       Bearer …}; the request it was given is not changed.
+ *       Bearer …}. It sets the header on the request the chain handed it (the client's own copy of
+ *       the application's request, never the application's object) and puts that request's
+ *       headers back as they were before it returns.
  *   <li>When the answer is a token rejection ({@link TokenPolicy#isTokenRejection}), it calls {@link
  *       TokenKeeper#invalidate}, consumes and closes that answer, takes the current token and sends
  *       the hop once more. Not when the request entity is not {@linkplain HttpEntity#isRepeatable()
@@ -134,50 +136,66 @@ public final class TokenExecChainHandler implements ExecChainHandler {
       return chain.proceed(request, scope);
     }
     AccessToken sent = token(keeper);
-    ClassicHttpResponse response = chain.proceed(withToken(request, scope, keeper, sent), scope);
-    if (Hops.asksForNonce(request, scope.route, keeper, response)
-        && (request.getEntity() == null || request.getEntity().isRepeatable())) {
+    // The token goes on the request the chain handed us, not on a copy (B3, issue 15): the chain
+    // owns it. InternalHttpClient passes down a copy of the caller's request (ClassicRequestBuilder
+    // .copy), and RedirectExec and HttpRequestRetryExec build every later hop afresh from the
+    // exchange's original request (httpclient5 5.6), so the caller's object never sees the token.
+    // The elements below add headers to the request they send (MainClientExec's protocol
+    // interceptors: Host, Content-Length, cookies, user agent; RequestContent refuses a request that
+    // already has Content-Length), so its headers are saved here and put back before every second
+    // send and when this handler returns, whichever way: each send starts from the headers the hop
+    // came with, and an element above that looks at, or sends again, the request it passed down
+    // finds it as it was, without our token.
+    Header[] given = request.getHeaders();
+    try {
+      Hops.authorize(request, scope.route, keeper, sent);
+      ClassicHttpResponse response = chain.proceed(request, scope);
+      if (Hops.asksForNonce(request, scope.route, keeper, response)
+          && (request.getEntity() == null || request.getEntity().isRepeatable())) {
+        try {
+          EntityUtils.consume(response.getEntity());
+        } finally {
+          response.close();
+        }
+        response = chain.proceed(authorizeAgain(request, given, scope, keeper, sent), scope); // a new proof, with the nonce
+      }
+      if (!Hops.rejected(response)) {
+        return response;
+      }
+      // Invalidate even when we cannot retry: the next request must not take the same bad token.
+      keeper.invalidate(sent);
+      HttpEntity entity = request.getEntity();
+      if (entity != null && !entity.isRepeatable()) {
+        return response;
+      }
+      // Release the connection before waiting for a token: the retry (or another call) needs one.
       try {
         EntityUtils.consume(response.getEntity());
       } finally {
         response.close();
       }
-      response = chain.proceed(withToken(request, scope, keeper, sent), scope); // a new proof, with the nonce
-    }
-    if (!Hops.rejected(response)) {
-      return response;
-    }
-    // Invalidate even when we cannot retry: the next request must not take the same bad token.
-    keeper.invalidate(sent);
-    HttpEntity entity = request.getEntity();
-    if (entity != null && !entity.isRepeatable()) {
-      return response;
-    }
-    // Release the connection before waiting for a token: the retry (or another call) needs one.
-    try {
-      EntityUtils.consume(response.getEntity());
+      AccessToken current = token(keeper);
+      ClassicHttpResponse retried = chain.proceed(authorizeAgain(request, given, scope, keeper, current), scope);
+      if (Hops.rejected(retried)) {
+        keeper.reportRejectedAfterRefresh(current);
+      }
+      return retried;
     } finally {
-      response.close();
+      request.setHeaders(given);
     }
-    AccessToken current = token(keeper);
-    ClassicHttpResponse retried = chain.proceed(withToken(request, scope, keeper, current), scope);
-    if (Hops.rejected(retried)) {
-      keeper.reportRejectedAfterRefresh(current);
-    }
-    return retried;
+  }
+
+  /** The hop's own headers back (what the chain below added is gone), and {@code token} on them. */
+  private static ClassicHttpRequest authorizeAgain(ClassicHttpRequest request, Header[] given, ExecChain.Scope scope,
+      TokenKeeper keeper, AccessToken token) {
+    request.setHeaders(given);
+    Hops.authorize(request, scope.route, keeper, token);
+    return request;
   }
 
   @Override
   public String toString() {
     return "TokenExecChainHandler[" + policy + "]";
-  }
-
-  /** A copy of {@code request} carrying {@code token}; the chain below may change it, the original stays as it was. */
-  private static ClassicHttpRequest withToken(ClassicHttpRequest request, ExecChain.Scope scope,
-      TokenKeeper keeper, AccessToken token) {
-    ClassicHttpRequest copy = ClassicRequestBuilder.copy(request).build();
-    Hops.authorize(copy, scope.route, keeper, token);
-    return copy;
   }
 
   private static AccessToken token(TokenKeeper keeper) throws IOException {

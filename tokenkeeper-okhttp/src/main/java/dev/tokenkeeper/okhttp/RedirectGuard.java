@@ -1,8 +1,7 @@
 package dev.tokenkeeper.okhttp;
 
-import dev.tokenkeeper.TokenPolicy;
 import java.io.IOException;
-import java.net.URI;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -27,19 +26,19 @@ final class RedirectGuard implements Interceptor {
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
     Attachment attached = request.tag(Attachment.class);
-    if (attached != null && request.headers("Authorization").stream().anyMatch(attached::isOurs)) {
-      URI uri = request.url().uri();
-      if (!TokenPolicy.sameOrigin(attached.uri(), uri)) {
+    if (attached != null && attached.carriedBy(request)) {
+      HttpUrl url = request.url();
+      if (!TokenInterceptor.sameOrigin(attached.url(), url)) {
         Request.Builder stripped = request.newBuilder().removeHeader("Authorization");
         if (attached.dpop() != null) {
           stripped.removeHeader("DPoP");
         }
         request = stripped.build();
       } else if (attached.dpop() != null
-          && (!uri.equals(attached.uri()) || !request.method().equals(attached.method()))) {
-        // A redirect on the same origin: the proof made for the first URI would be refused here.
+          && (!url.equals(attached.url()) || !request.method().equals(attached.method()))) {
+        // A redirect on the same origin: the proof made for the first URL would be refused here.
         request = request.newBuilder()
-            .header("DPoP", attached.dpop().proof(request.method(), uri, attached.token())).build();
+            .header("DPoP", attached.dpop().proof(request.method(), url.uri(), attached.token())).build();
       }
     }
     return chain.proceed(request);

@@ -9,8 +9,8 @@ import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.URI;
 import java.util.Objects;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -156,18 +156,20 @@ public final class TokenInterceptor implements Interceptor {
           + "addInterceptor(), or use TokenInterceptor.install(builder, policy)");
     }
     Request request = chain.request();
-    URI uri = request.url().uri();
-    TokenKeeper keeper = request.header(AUTHORIZATION) == null ? policy.keeperFor(uri) : null;
+    HttpUrl url = request.url();
+    // The origin from HttpUrl's parts: no URI is built on the normal path (B3, issue 15).
+    TokenKeeper keeper = request.header(AUTHORIZATION) == null
+        ? policy.keeperFor(url.scheme(), url.host(), url.port()) : null;
     if (keeper == null) {
       return chain.proceed(request); // not ours: no token, and its 401s are the caller's
     }
     AccessToken sent = token(keeper);
-    Response response = chain.proceed(authorize(request, uri, keeper, sent));
-    if (asksForNonce(response, uri, keeper, sent) && replayable(request.body())) {
+    Response response = chain.proceed(authorize(request, url, keeper, sent));
+    if (asksForNonce(response, url, keeper, sent) && replayable(request.body())) {
       response.close();
-      response = chain.proceed(authorize(request, uri, keeper, sent)); // same token, new proof with the nonce
+      response = chain.proceed(authorize(request, url, keeper, sent)); // same token, new proof with the nonce
     }
-    if (!rejected(response, uri, sent)) {
+    if (!rejected(response, url, sent)) {
       return response;
     }
     // Invalidate even when we cannot retry: the next request must not take the same bad token.
@@ -181,8 +183,8 @@ public final class TokenInterceptor implements Interceptor {
     } finally {
       response.close(); // frees the connection for the retry, or for others if there is none
     }
-    Response retried = chain.proceed(authorize(request, uri, keeper, current));
-    if (rejected(retried, uri, current)) {
+    Response retried = chain.proceed(authorize(request, url, keeper, current));
+    if (rejected(retried, url, current)) {
       keeper.reportRejectedAfterRefresh(current);
     }
     return retried;
@@ -193,26 +195,35 @@ public final class TokenInterceptor implements Interceptor {
     return "TokenInterceptor[" + policy + "]";
   }
 
-  private static Request authorize(Request request, URI uri, TokenKeeper keeper, AccessToken token) {
+  /** The caller's request with the token: one builder, one new request (the caller's is unchanged). */
+  private static Request authorize(Request request, HttpUrl url, TokenKeeper keeper, AccessToken token) {
     DPoP dpop = keeper.dpop();
     Request.Builder authorized = request.newBuilder()
         .header(AUTHORIZATION, token.authorizationHeader())
-        .tag(Attachment.class, new Attachment(uri, request.method(), token, dpop));
+        .tag(Attachment.class, new Attachment(url, request.method(), token, dpop));
     if (dpop != null) {
-      authorized.header(DPOP, dpop.proof(request.method(), uri, token));
+      authorized.header(DPOP, dpop.proof(request.method(), url.uri(), token));
     }
     return authorized.build();
+  }
+
+  /** Same scheme, host and port. {@code HttpUrl} holds them canonical: lower case, port filled in. */
+  static boolean sameOrigin(HttpUrl a, HttpUrl b) {
+    return TokenPolicy.sameOrigin(a.scheme(), a.host(), a.port(), b.scheme(), b.host(), b.port());
   }
 
   /**
    * A DPoP origin's answer, to the request that carried {@code token}, asking for it again with the
    * nonce it sent (learned here): not a rejection, so it is sent once more with a new proof.
    */
-  private static boolean asksForNonce(Response response, URI uri, TokenKeeper keeper, AccessToken token) {
+  private static boolean asksForNonce(Response response, HttpUrl url, TokenKeeper keeper, AccessToken token) {
     DPoP dpop = keeper.dpop();
+    if (dpop == null) {
+      return false;
+    }
     Request last = response.request();
-    return dpop != null && token.authorizationHeader().equals(last.header(AUTHORIZATION))
-        && TokenPolicy.sameOrigin(uri, last.url().uri())
+    return token.authorizationHeader().equals(last.header(AUTHORIZATION))
+        && sameOrigin(url, last.url())
         && dpop.learnNonce(last.url().uri(), response.code(), response.headers("WWW-Authenticate"),
             response.header("DPoP-Nonce"));
   }
@@ -222,11 +233,14 @@ public final class TokenInterceptor implements Interceptor {
    * still carried it. After a redirect to another origin the token was not sent, so that origin's
    * 401 says nothing about it.
    */
-  private static boolean rejected(Response response, URI uri, AccessToken token) {
+  private static boolean rejected(Response response, HttpUrl url, AccessToken token) {
+    if (response.code() != 401) {
+      return false; // isTokenRejection's first rule, checked before any header list is built
+    }
     Request last = response.request();
-    return TokenPolicy.isTokenRejection(response.code(), response.headers("WWW-Authenticate"))
-        && token.authorizationHeader().equals(last.header(AUTHORIZATION))
-        && TokenPolicy.sameOrigin(uri, last.url().uri());
+    return token.authorizationHeader().equals(last.header(AUTHORIZATION))
+        && sameOrigin(url, last.url())
+        && TokenPolicy.isTokenRejection(response.code(), response.headers("WWW-Authenticate"));
   }
 
   private static boolean replayable(@Nullable RequestBody body) {

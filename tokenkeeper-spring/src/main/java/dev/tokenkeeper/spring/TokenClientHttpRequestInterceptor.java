@@ -135,7 +135,9 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
       return execution.execute(request, body);
     }
     URI first = request.getURI();
-    Hop hop = new Hop(request, request.getMethod(), first, HttpHeaders.copyOf(request.getHeaders()), body);
+    // The request's own headers, not a copy: only the requests each hop sends (copies) go further
+    // down, so nothing changes these while this call lasts.
+    Hop hop = new Hop(request, request.getMethod(), first, request.getHeaders(), body);
     // Null once a hop has left the first origin: no later hop carries any token.
     TokenKeeper hopKeeper = keeper;
     for (int redirects = 0; ; redirects++) {
@@ -191,7 +193,7 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
   }
 
   private static boolean rejected(ClientHttpResponse response) throws IOException {
-    return TokenPolicy.isTokenRejection(response.getStatusCode().value(),
+    return response.getStatusCode().value() == 401 && TokenPolicy.isTokenRejection(response.getStatusCode().value(),
         response.getHeaders().getOrEmpty(HttpHeaders.WWW_AUTHENTICATE));
   }
 
@@ -229,7 +231,7 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
       this.original = original;
       this.method = method;
       this.uri = uri;
-      this.headers = HttpHeaders.copyOf(headers);
+      this.headers = headers; // never changed here: each send and each redirect works on a copy
       this.body = body;
     }
 
