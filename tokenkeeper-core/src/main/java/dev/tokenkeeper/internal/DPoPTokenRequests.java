@@ -25,16 +25,25 @@ public final class DPoPTokenRequests {
    * Sends {@code request} with a proof; when the endpoint answers {@code use_dpop_nonce} with a
    * nonce, sends it once more with a proof carrying that nonce. A second {@code use_dpop_nonce}
    * goes back to the caller (a temporary failure, retried by the keeper with the nonce learned).
+   * The second request is built anew by {@code again}: a client assertion is single-use (its
+   * {@code jti}, RFC 7523 section 3), so sending the first one again would be refused as a replay.
    */
-  public static HttpEndpoint.Answer send(HttpClient client, HttpRequest request, Duration timeout, DPoP dpop)
-      throws IOException, InterruptedException {
+  public static HttpEndpoint.Answer send(HttpClient client, HttpRequest request, Request again, Duration timeout,
+      DPoP dpop) throws IOException, InterruptedException {
     AtomicReference<@Nullable String> nonce = new AtomicReference<>();
     HttpEndpoint.Answer answer = sendOnce(client, request, timeout, dpop, nonce);
     if (nonce.get() != null && !answer.isSuccess() && asksForNonce(answer)) {
       nonce.set(null);
-      answer = sendOnce(client, request, timeout, dpop, nonce);
+      answer = sendOnce(client, again.build(), timeout, dpop, nonce);
     }
     return answer;
+  }
+
+  /** Builds a token request (with a new client assertion, if the client sends one), each call anew. */
+  @FunctionalInterface
+  public interface Request {
+    /** Returns a new request; throws if it cannot be built (a client assertion cannot be signed). */
+    HttpRequest build() throws IOException;
   }
 
   private static HttpEndpoint.Answer sendOnce(HttpClient client, HttpRequest request, Duration timeout,

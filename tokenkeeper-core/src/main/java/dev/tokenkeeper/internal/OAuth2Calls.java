@@ -150,7 +150,7 @@ public final class OAuth2Calls {
     HttpEndpoint.Answer answer;
     try {
       answer = dpop == null ? HttpEndpoint.send(client, request, timeout)
-          : DPoPTokenRequests.send(client, request, timeout, dpop);
+          : DPoPTokenRequests.send(client, request, () -> post(uri, body, tokenUri), timeout, dpop);
     } catch (TokenEndpointException e) {
       throw e;
     } catch (IOException e) {
