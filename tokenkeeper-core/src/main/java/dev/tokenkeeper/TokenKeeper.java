@@ -61,9 +61,10 @@ import org.jspecify.annotations.Nullable;
  * threads (nothing is {@code synchronized}). Unless an executor and scheduler are given, the keeper
  * owns two daemon threads that exist only while there is work; {@link #close()} stops them. With
  * those threads, a refresh that callers wait for is started by the caller that found the token
- * unusable when the source is a built-in endpoint ({@link OAuth2TokenEndpoint}, without DPoP or
- * discovery): that caller hands the request to the HTTP client without blocking, so it leaves at
- * once rather than after a hand-off to another thread, and the keeper's thread handles the answer.
+ * unusable when the source is a built-in endpoint ({@link OAuth2TokenEndpoint}, without DPoP,
+ * discovery or {@code private_key_jwt}): that caller builds the request and hands it to the HTTP
+ * client without blocking, instead of waiting for a hand-off to the keeper's thread (which, when many
+ * callers are released together, is scheduled behind them); the keeper's thread handles the answer.
  * Given an executor, every refresh runs on it.
  */
 public final class TokenKeeper implements AutoCloseable {

@@ -126,7 +126,8 @@ public final class TokenPolicy {
       return keepers.get(scheme.toLowerCase(Locale.ROOT) + "://" + bare.toLowerCase(Locale.ROOT) + ":" + effective);
     }
     for (int i = 0; i < schemes.length; i++) {
-      if (ports[i] == effective && schemes[i].equalsIgnoreCase(scheme) && sameHost(hosts[i], host)) {
+      if (ports[i] == effective && schemes[i].length() == scheme.length()
+          && asciiEqualIgnoringCase(schemes[i], 0, scheme, 0, scheme.length()) && sameHost(hosts[i], host)) {
         return keeperArray[i];
       }
     }
@@ -194,7 +195,8 @@ public final class TokenPolicy {
   public static boolean sameOrigin(String scheme, String host, int port, String otherScheme, String otherHost,
       int otherPort) {
     return effectivePort(scheme, port) == effectivePort(otherScheme, otherPort)
-        && scheme.equalsIgnoreCase(otherScheme) && sameHost(host, otherHost);
+        && scheme.length() == otherScheme.length()
+        && asciiEqualIgnoringCase(scheme, 0, otherScheme, 0, scheme.length()) && sameHost(host, otherHost);
   }
 
   /** The port, or the scheme's default when it is -1 (-1 for a scheme with none). */
@@ -202,15 +204,50 @@ public final class TokenPolicy {
     if (port != -1) {
       return port;
     }
-    return scheme.equalsIgnoreCase("https") ? 443 : scheme.equalsIgnoreCase("http") ? 80 : -1;
+    return isScheme(scheme, "https") ? 443 : isScheme(scheme, "http") ? 80 : -1;
   }
 
-  /** Hosts equal ignoring case, an IPv6 literal's brackets ignored on either side. */
+  private static boolean isScheme(String scheme, String lowerCase) {
+    return scheme.length() == lowerCase.length()
+        && asciiEqualIgnoringCase(scheme, 0, lowerCase, 0, lowerCase.length());
+  }
+
+  /**
+   * Whether the regions are equal, ignoring the case of ASCII letters only. {@link
+   * String#equalsIgnoreCase} also folds non-ASCII letters onto ASCII ones ({@code ı} U+0131 and
+   * {@code ſ} U+017F match {@code i} and {@code s}), which would let a look-alike host name such
+   * as {@code apı.example.com} pass for {@code api.example.com}; host names compared here are
+   * ASCII (punycode), so any other character must be identical.
+   */
+  private static boolean asciiEqualIgnoringCase(String a, int aFrom, String b, int bFrom, int length) {
+    for (int i = 0; i < length; i++) {
+      char x = a.charAt(aFrom + i);
+      char y = b.charAt(bFrom + i);
+      if (x == y) {
+        continue;
+      }
+      if (x > 0x7F || y > 0x7F) {
+        return false;
+      }
+      if (x >= 'A' && x <= 'Z') {
+        x += 'a' - 'A';
+      }
+      if (y >= 'A' && y <= 'Z') {
+        y += 'a' - 'A';
+      }
+      if (x != y) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Hosts equal ignoring ASCII case, an IPv6 literal's brackets ignored on either side. */
   private static boolean sameHost(String a, String b) {
     int aFrom = bracketed(a) ? 1 : 0;
     int bFrom = bracketed(b) ? 1 : 0;
     int length = a.length() - 2 * aFrom;
-    return length == b.length() - 2 * bFrom && a.regionMatches(true, aFrom, b, bFrom, length);
+    return length == b.length() - 2 * bFrom && asciiEqualIgnoringCase(a, aFrom, b, bFrom, length);
   }
 
   private static boolean bracketed(String host) {

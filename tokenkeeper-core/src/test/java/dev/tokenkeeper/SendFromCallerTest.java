@@ -59,6 +59,34 @@ class SendFromCallerTest {
     }
   }
 
+  /**
+   * The caller only hands the request over: with the answer held by the server, {@code tokenAsync}
+   * returns an incomplete future although the request has reached the server, and the answer is
+   * handled on one of the keeper's threads (where listeners hear it), not the client's.
+   */
+  @Test
+  void theCallerDoesNotWaitForTheAnswer_theKeepersThreadHandlesIt() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    server.enqueue(Fault.hold(release));
+    List<String> refreshedOn = new CopyOnWriteArrayList<>();
+    try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).name("sender")
+        .listener(new TokenListener() {
+          @Override
+          public void onRefreshed(Refreshed event) {
+            refreshedOn.add(Thread.currentThread().getName());
+          }
+        }).build()) {
+      java.util.concurrent.CompletableFuture<AccessToken> token = keeper.tokenAsync(Duration.ofSeconds(10));
+      assertThat(handedBy).first().isEqualTo(Thread.currentThread().getName());
+      assertThat(server.awaitTokenRequests(1, Duration.ofSeconds(10))).isTrue();
+      assertThat(token).isNotDone();
+      release.countDown();
+      assertThat(token.get(10, TimeUnit.SECONDS).value()).isNotEmpty();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !refreshedOn.isEmpty());
+      assertThat(refreshedOn.get(0)).startsWith("tokenkeeper-sender");
+    }
+  }
+
   @Test
   void givenAnExecutor_theRefreshRunsThereAsBefore() throws Exception {
     ExecutorService refreshes = Executors.newSingleThreadExecutor(r -> new Thread(r, "app-refresh"));

@@ -101,4 +101,27 @@ class TokenPolicyOriginTest {
     assertThat(TokenPolicy.sameOrigin(URI.create("https://a.example/x"), URI.create("http://a.example/y"))).isFalse();
     assertThat(TokenPolicy.sameOrigin(URI.create("https://a.example/x"), URI.create("/relative"))).isFalse();
   }
+
+  /**
+   * {@code String.equalsIgnoreCase} folds {@code ı} (U+0131) onto {@code i} and {@code ſ} (U+017F)
+   * onto {@code s}: a look-alike host or scheme must not pass for a configured origin, on the
+   * linear path (up to 8 origins) and on the hash path alike.
+   */
+  @Test
+  void lookAlikeLetters_neverMatch() {
+    TokenPolicy few = policy();
+    assertThat(few.keeperFor("https", "ap\u0131.example.com", 443)).isNull();
+    assertThat(few.keeperFor("https", "AP\u0130.example.com", 443)).isNull();
+    assertThat(few.keeperFor("http\u017F", "api.example.com", 443)).isNull();
+    assertThat(few.keeperFor("https", "billing.example.com\u017F", 8443)).isNull();
+    assertThat(TokenPolicy.sameOrigin("https", "api.example.com", -1, "https", "ap\u0131.example.com", -1)).isFalse();
+    assertThat(TokenPolicy.sameOrigin("https", "a.example", -1, "http\u017F", "a.example", 443)).isFalse();
+    TokenPolicy.Builder builder = TokenPolicy.newBuilder();
+    for (int i = 0; i < 12; i++) {
+      builder.origin(URI.create("https://api" + i + ".example.com"), i == 7 ? api : billing);
+    }
+    TokenPolicy many = builder.build();
+    assertThat(many.keeperFor("https", "ap\u01317.example.com", 443)).isNull();
+    assertThat(many.keeperFor("http\u017F", "api7.example.com", 443)).isNull();
+  }
 }

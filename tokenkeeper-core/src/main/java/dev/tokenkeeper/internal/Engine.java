@@ -560,28 +560,30 @@ public final class Engine {
       return false;
     }
     Snapshot base = current.get();
-    if (base.closed || base.ended != null || flight.settled.get() || inFlight.get() != flight) {
-      return false; // run() settles it
-    }
     long sentAt = clock.millis();
+    if (base.closed || base.ended != null || flight.settled.get() || inFlight.get() != flight
+        || (base.usableAt(sentAt) && !base.rejected)) {
+      return false; // run() settles it (a sign-in may have supplied a usable token meanwhile)
+    }
     CompletableFuture<TokenResponse> call;
     try {
       call = ((AsyncTokenSource) config.source())
           .fetchAsync(new TokenRequest(base.refreshToken, flight.reason, config.dpop()));
-    } catch (RuntimeException e) {
-      call = CompletableFuture.failedFuture(e); // handled below, as a failed call
+    } catch (Throwable t) {
+      call = CompletableFuture.failedFuture(t); // handled below as a failed call; an Error is rethrown there
     }
     if (call == null) {
       return false;
     }
     Future<?> deadline = scheduleAttemptDeadline(flight, sentAt);
     call.whenComplete((response, failure) -> {
+      deadline.cancel(false); // the answer is in: only its handling remains
       long receivedAt = clock.millis();
-      Runnable answered = () -> answered(flight, base, response, failure, sentAt, receivedAt, deadline);
+      Runnable answered = () -> answered(flight, base, response, failure, sentAt, receivedAt);
       try {
         executor.execute(answered);
-      } catch (RejectedExecutionException e) {
-        answered.run(); // closed meanwhile: the answer may still carry a rotation to save
+      } catch (Throwable t) {
+        answered.run(); // closed meanwhile (or a broken executor): the answer may carry a rotation to save
       }
     });
     return true;
@@ -589,8 +591,7 @@ public final class Engine {
 
   /** The end of a call started by {@link #sendHere}, on the executor: as {@link #fetch}'s end. */
   private void answered(Flight flight, Snapshot base, @Nullable TokenResponse response,
-      @Nullable Throwable failure, long sentAt, long receivedAt, Future<?> deadline) {
-    deadline.cancel(false);
+      @Nullable Throwable failure, long sentAt, long receivedAt) {
     try {
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;

@@ -112,13 +112,14 @@ public final class OAuth2Calls {
    * client on the calling thread, and the future completes with the token response or with the
    * failure {@code grant} would throw. Returns {@code null} when the call cannot start without
    * blocking or without a second request: endpoints read from the issuer's metadata (the first
-   * call may fetch it), and DPoP (a nonce challenge is answered by a second request). The caller
-   * then uses {@code grant}.
+   * call may fetch it), DPoP (a nonce challenge is answered by a second request) and {@code
+   * private_key_jwt} (the key may be a PKCS#11 key whose signing does I/O). The caller then uses
+   * {@code grant}.
    */
   public @Nullable CompletableFuture<TokenResponse> grantAsync(String grantType, Map<String, String> form,
       @Nullable DPoP dpop) {
-    if (dpop != null || !(endpoints instanceof Fixed)) {
-      return null;
+    if (dpop != null || !(endpoints instanceof Fixed) || authentication == ClientAuthentication.PRIVATE_KEY_JWT) {
+      return null; // a private key may live in a token or HSM: signing with it may block
     }
     Map<String, String> body = new LinkedHashMap<>();
     body.put("grant_type", grantType);
@@ -150,14 +151,39 @@ public final class OAuth2Calls {
     HttpEndpoint.Answer answer;
     try {
       answer = dpop == null ? HttpEndpoint.send(client, request, timeout)
-          : DPoPTokenRequests.send(client, request, () -> post(uri, body, tokenUri), timeout, dpop);
+          : DPoPTokenRequests.send(client, request, () -> rebuilt(uri, body, tokenUri), timeout, dpop);
     } catch (TokenEndpointException e) {
       throw e;
+    } catch (NotRebuilt e) {
+      throw e.getCause(); // signing the retry failed: says nothing about the endpoint
     } catch (IOException e) {
       endpoints.failed(uri);
       throw e;
     }
     return checked(uri, answer);
+  }
+
+  /** The request built again (a DPoP nonce retry); a failure to build it is not the endpoint's. */
+  private HttpRequest rebuilt(URI uri, Map<String, String> body, URI tokenUri) {
+    try {
+      return post(uri, body, tokenUri);
+    } catch (IOException e) {
+      throw new NotRebuilt(e);
+    }
+  }
+
+  /** Carries {@link #rebuilt}'s failure past the endpoint-failure handling of {@link #call}. */
+  private static final class NotRebuilt extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotRebuilt(IOException cause) {
+      super(cause);
+    }
+
+    @Override
+    public synchronized IOException getCause() {
+      return (IOException) super.getCause();
+    }
   }
 
   /** Returns a success; throws the endpoint's refusal, telling the endpoints when they may have moved. */
