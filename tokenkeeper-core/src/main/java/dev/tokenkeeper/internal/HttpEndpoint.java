@@ -141,13 +141,9 @@ public final class HttpEndpoint {
     // threads: the future sendAsync returns hands its completion to CompletableFuture's default
     // pool, and on JDK 25 that is the common pool, with one worker on 2 cores. An application
     // blocking that worker would otherwise hold every refresh until the timeout.
-    CappedBody body = new CappedBody(MAX_BODY_BYTES);
-    java.util.concurrent.atomic.AtomicReference<HttpResponse.@Nullable ResponseInfo> head =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(request, info -> {
-      head.set(info);
-      return body;
-    });
+    Exchange exchange = new Exchange(client, request);
+    CappedBody body = exchange.body;
+    CompletableFuture<HttpResponse<byte[]>> call = exchange.call;
     byte[] bytes;
     try {
       // Whichever ends first: the body (success), or the call (a failure before any body).
@@ -170,7 +166,7 @@ public final class HttpEndpoint {
       }
       throw new IOException(cause.getClass().getName(), cause);
     }
-    return answer(request, head.get(), bytes, onHeaders);
+    return answer(request, exchange.head, bytes, onHeaders);
   }
 
   /**
@@ -181,13 +177,9 @@ public final class HttpEndpoint {
    * IOException}, a {@link TokenEndpointException}). Dependent stages must not block.
    */
   public static CompletableFuture<Answer> sendAsync(HttpClient client, HttpRequest request, Duration timeout) {
-    CappedBody body = new CappedBody(MAX_BODY_BYTES);
-    java.util.concurrent.atomic.AtomicReference<HttpResponse.@Nullable ResponseInfo> head =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(request, info -> {
-      head.set(info);
-      return body;
-    });
+    Exchange exchange = new Exchange(client, request);
+    CappedBody body = exchange.body;
+    CompletableFuture<HttpResponse<byte[]>> call = exchange.call;
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     // Whichever ends first: the body (success), or the call (a failure before any body).
     CompletableFuture.anyOf(body.result, call)
@@ -209,12 +201,26 @@ public final class HttpEndpoint {
           }
           try {
             byte[] bytes = body.result.isDone() ? body.result.join() : call.join().body();
-            answer.complete(answer(request, head.get(), bytes, null));
+            answer.complete(answer(request, exchange.head, bytes, null));
           } catch (Throwable t) {
             answer.completeExceptionally(t);
           }
         });
     return answer;
+  }
+
+  /** One exchange: the request handed to the client, its answer's head and capped body to come. */
+  private static final class Exchange {
+    final CappedBody body = new CappedBody(MAX_BODY_BYTES);
+    volatile HttpResponse.@Nullable ResponseInfo head;
+    final CompletableFuture<HttpResponse<byte[]>> call;
+
+    Exchange(HttpClient client, HttpRequest request) {
+      call = client.sendAsync(request, info -> {
+        head = info;
+        return body;
+      });
+    }
   }
 
   private static Answer answer(HttpRequest request, HttpResponse.@Nullable ResponseInfo info, byte[] bytes,
