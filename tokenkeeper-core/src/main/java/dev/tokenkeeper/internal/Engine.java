@@ -598,15 +598,8 @@ public final class Engine {
       if (cause instanceof Error) {
         throw (Error) cause;
       }
-      if (cause != null) {
-        fetchFailed(flight, base, cause instanceof Exception ? (Exception) cause : new Exception(cause),
-            sentAt, true);
-      } else if (response == null) {
-        fetchFailed(flight, base, new IllegalStateException("TokenSource " + config.source().getClass()
-            .getName() + " completed with null; complete with a TokenResponse or fail"), sentAt, true);
-      } else {
-        fetched(flight, base, response, sentAt, receivedAt);
-      }
+      ended(flight, base, response, cause == null || cause instanceof Exception ? (Exception) cause
+          : new Exception(cause), sentAt, receivedAt, true);
     } catch (Throwable t) {
       crashed(flight, t);
     }
@@ -760,10 +753,6 @@ public final class Engine {
     Exception failure = null;
     try {
       response = config.source().fetch(new TokenRequest(base.refreshToken, flight.reason, config.dpop()));
-      if (response == null) {
-        failure = new IllegalStateException("TokenSource " + config.source().getClass().getName()
-            + " returned null; return a TokenResponse or throw");
-      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       failure = e;
@@ -772,7 +761,16 @@ public final class Engine {
     } finally {
       deadline.cancel(false);
     }
-    long receivedAt = clock.millis();
+    ended(flight, base, response, failure, sentAt, clock.millis(), mayReread);
+  }
+
+  /** One call to the source ended, with an answer or a failure (a null answer is a failure). */
+  private void ended(Flight flight, Snapshot base, @Nullable TokenResponse response, @Nullable Exception failure,
+      long sentAt, long receivedAt, boolean mayReread) throws Exception {
+    if (failure == null && response == null) {
+      failure = new IllegalStateException("TokenSource " + config.source().getClass().getName()
+          + " returned null; return a TokenResponse or throw");
+    }
     if (failure != null) {
       fetchFailed(flight, base, failure, sentAt, mayReread);
     } else {
