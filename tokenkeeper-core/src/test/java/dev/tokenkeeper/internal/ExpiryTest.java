@@ -187,6 +187,27 @@ class ExpiryTest {
     assertThat(expiresAt).isEqualTo(SENT.plusSeconds(60)); // expires_in is kept, never dropped
   }
 
+  /**
+   * The header is read for its algorithm only: a signed or unsecured JWT's claims are read whatever
+   * else its header holds; an encrypted one (an {@code enc} parameter), or a header without an
+   * algorithm or not JSON, makes the token opaque.
+   */
+  @Test
+  void jwtHeader_readForItsAlgorithmOnly() {
+    String claims = Base64URL.encode("{\"exp\":1772366460,\"iat\":1772366400}").toString();
+    assertThat(JwtTimes.decode(Base64URL.encode("{\"alg\":\"RS256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}")
+        + "." + claims + ".c2ln")).isEqualTo(new JwtTimes(Instant.ofEpochSecond(1772366460),
+            Instant.ofEpochSecond(1772366400), null));
+    assertThat(JwtTimes.decode(Base64URL.encode("{\"alg\":\"none\"}") + "." + claims + "."))
+        .extracting(JwtTimes::exp).isEqualTo(Instant.ofEpochSecond(1772366460));
+    assertThat(JwtTimes.decode(Base64URL.encode("{\"alg\":\"RSA-OAEP\",\"enc\":\"A128GCM\"}") + "." + claims + "."))
+        .isNull();
+    assertThat(JwtTimes.decode(Base64URL.encode("{\"typ\":\"JWT\"}") + "." + claims + ".")).isNull();
+    assertThat(JwtTimes.decode(Base64URL.encode("{\"alg\":5}") + "." + claims + ".")).isNull();
+    assertThat(JwtTimes.decode(Base64URL.encode("not json") + "." + claims + ".")).isNull();
+    assertThat(JwtTimes.decode("." + claims + ".")).isNull();
+  }
+
   @Test
   void oneMegabyteToken_isNotDecoded_treatedAsOpaque() {
     String huge = jwt("{\"exp\":1}") + "A".repeat(1024 * 1024);
