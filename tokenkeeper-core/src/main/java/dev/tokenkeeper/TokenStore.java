@@ -1,7 +1,5 @@
 package dev.tokenkeeper;
 
-import java.util.concurrent.atomic.AtomicReference;
-
 /**
  * Where a keeper keeps an identity's tokens, so that they survive the keeper (a file, a database,
  * Redis) or are shared between processes.
@@ -31,28 +29,6 @@ public interface TokenStore {
 
   /** Returns a new, empty, thread-safe store that lives in memory. */
   static TokenStore inMemory() {
-    return new TokenStore() {
-      private final AtomicReference<StoredTokens> tokens = new AtomicReference<>(StoredTokens.EMPTY);
-
-      @Override
-      public StoredTokens load() {
-        return tokens.get();
-      }
-
-      @Override
-      public boolean compareAndSet(long expectedVersion, StoredTokens replacement) {
-        if (replacement.version() != expectedVersion + 1) {
-          throw new IllegalArgumentException("replacement version " + replacement.version()
-              + " must be expectedVersion + 1 = " + (expectedVersion + 1));
-        }
-        StoredTokens current = tokens.get();
-        return current.version() == expectedVersion && tokens.compareAndSet(current, replacement);
-      }
-
-      @Override
-      public String toString() {
-        return "TokenStore.inMemory(" + tokens.get() + ")";
-      }
-    };
+    return new dev.tokenkeeper.internal.MemoryTokenStore();
   }
 }

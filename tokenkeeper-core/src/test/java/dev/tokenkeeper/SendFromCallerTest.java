@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,12 +33,24 @@ class SendFromCallerTest {
   private final ScriptedTokenServer server = ScriptedTokenServer.newBuilder()
       .rotateRefreshTokens(true).reuseDetection(true).build().start();
   private final List<String> handedBy = new CopyOnWriteArrayList<>();
-  private final ExecutorService clientThreads = Executors.newCachedThreadPool();
+  private final ExecutorService clientThreads = Executors.newCachedThreadPool(
+      r -> new Thread(r, "client-" + System.identityHashCode(r)));
+  /** A keeper whose token each client task looks at before and after it runs, or null. */
+  private volatile @Nullable TokenKeeper watched;
+  /** Client threads whose task found {@link #watched}'s token unusable when it began and usable when it ended. */
+  private final List<String> publishedBy = new CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newBuilder()
       .followRedirects(HttpClient.Redirect.NEVER)
       .executor(task -> {
         handedBy.add(Thread.currentThread().getName());
-        clientThreads.execute(task);
+        TokenKeeper keeper = watched;
+        clientThreads.execute(keeper == null ? task : () -> {
+          boolean before = usable(keeper);
+          task.run();
+          if (!before && usable(keeper)) {
+            publishedBy.add(Thread.currentThread().getName());
+          }
+        });
       })
       .build();
   private final OAuth2TokenEndpoint endpoint = OAuth2TokenEndpoint.newBuilder(server.uri())
@@ -84,6 +97,75 @@ class SendFromCallerTest {
       assertThat(token.get(10, TimeUnit.SECONDS).value()).isNotEmpty();
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !refreshedOn.isEmpty());
       assertThat(refreshedOn.get(0)).startsWith("tokenkeeper-sender");
+    }
+  }
+
+  /**
+   * With the keeper's own threads and its in-memory store, the new token is published, and the
+   * blocking callers released, on the HTTP client's thread that delivered the answer, without a
+   * hand-off to a keeper thread (which, idle, has to be started first: 1-4 ms in B2). Callbacks of
+   * {@code tokenAsync} futures and listeners still run on the keeper's thread.
+   */
+  @Test
+  void theNewTokenIsPublishedOnTheClientsThread_asyncCallbacksAndListenersOnTheKeepers() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    server.enqueue(Fault.hold(release));
+    List<String> refreshedOn = new CopyOnWriteArrayList<>();
+    try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).name("here")
+        .listener(new TokenListener() {
+          @Override
+          public void onRefreshed(Refreshed event) {
+            refreshedOn.add(Thread.currentThread().getName());
+          }
+        }).build()) {
+      watched = keeper;
+      java.util.concurrent.CompletableFuture<String> callbackOn = keeper.tokenAsync(Duration.ofSeconds(10))
+          .thenApply(token -> Thread.currentThread().getName());
+      assertThat(server.awaitTokenRequests(1, Duration.ofSeconds(10))).isTrue();
+      release.countDown();
+      assertThat(callOn("caller-1", keeper)).isNotEmpty();
+      // The caller may return before the client task that released it has looked again.
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !publishedBy.isEmpty());
+      assertThat(publishedBy).allSatisfy(name -> assertThat(name).startsWith("client-"));
+      assertThat(callbackOn.get(10, TimeUnit.SECONDS)).startsWith("tokenkeeper-here");
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !refreshedOn.isEmpty());
+      assertThat(refreshedOn).containsExactly(refreshedOn.get(0)).first(
+          org.assertj.core.api.InstanceOfAssertFactories.STRING).startsWith("tokenkeeper-here");
+      assertThat(server.tokenRequests()).isEqualTo(1);
+    }
+  }
+
+  /** A store of the application's may block: the whole answer is handled on the keeper's thread. */
+  @Test
+  void withAStoreOfTheApplications_theAnswerIsHandledOnTheKeepersThread() throws Exception {
+    TokenStore memory = TokenStore.inMemory();
+    List<String> savedOn = new CopyOnWriteArrayList<>();
+    TokenStore own = new TokenStore() {
+      @Override
+      public StoredTokens load() {
+        return memory.load();
+      }
+
+      @Override
+      public boolean compareAndSet(long expectedVersion, StoredTokens replacement) {
+        savedOn.add(Thread.currentThread().getName());
+        return memory.compareAndSet(expectedVersion, replacement);
+      }
+    };
+    try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).name("own").store(own).build()) {
+      assertThat(callOn("caller-1", keeper)).isNotEmpty();
+      assertThat(handedBy).first().isEqualTo("caller-1");
+      assertThat(savedOn).hasSize(1).first(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+          .startsWith("tokenkeeper-own");
+    }
+  }
+
+  private static boolean usable(TokenKeeper keeper) {
+    try {
+      keeper.token(Duration.ZERO);
+      return true;
+    } catch (TokenException e) {
+      return false;
     }
   }
 

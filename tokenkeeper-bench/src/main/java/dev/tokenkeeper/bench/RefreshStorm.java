@@ -328,11 +328,11 @@ final class RefreshStorm {
         List<Outcome> keeper = e.getValue().getOrDefault(Kind.TOKENKEEPER, List.of());
         if (!keeper.isEmpty()) {
           double refreshed = Samples.medianOf(keeper.stream().mapToLong(Outcome::keeperRefreshedNanos).toArray());
-          out.append("\nTokenkeeper breakdown (medians): new token in hand ").append(Table.ms(refreshed))
-              .append(" ms after the release; the last of ").append(String.format("%,d", n))
-              .append(" waiters held it ").append(Table.ms(tk - refreshed)).append(" ms later. Target at")
-              .append(" every N: 1 endpoint call (").append(tokenkeeperCallsMet(keeper) ? "met" : "MISSED")
-              .append(").\n");
+          out.append("\nTokenkeeper breakdown (medians): the last of ").append(String.format("%,d", n))
+              .append(" callers held the new token ").append(Table.ms(tk)).append(" ms after the release; its")
+              .append(" listener heard of it at ").append(Table.ms(refreshed)).append(" ms (on the keeper's")
+              .append(" thread, after the blocking callers were released). Target at every N: 1 endpoint call (")
+              .append(tokenkeeperCallsMet(keeper) ? "met" : "MISSED").append(").\n");
         }
       }
       return out.toString();

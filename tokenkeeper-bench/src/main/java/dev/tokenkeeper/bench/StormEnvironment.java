@@ -138,7 +138,10 @@ final class StormEnvironment implements AutoCloseable {
   /** Tokenkeeper as its README sets it up, plus the moment its refresh completed, for the breakdown. */
   static final class KeeperContender implements Contender {
     private final TokenKeeper keeper;
-    /** {@code System.nanoTime()} when the keeper had the new token, before it released its waiters. */
+    /**
+     * {@code System.nanoTime()} when the keeper's listener heard of the new token: on the keeper's
+     * thread, after the blocking callers were released (on the thread the answer arrived on).
+     */
     volatile long refreshedAt;
 
     KeeperContender(TokenKeeper.Builder builder) {
@@ -152,7 +155,7 @@ final class StormEnvironment implements AutoCloseable {
           .listener(new TokenListener() {
             @Override
             public void onRefreshed(Refreshed event) {
-              refreshedAt = System.nanoTime(); // listeners hear it before waiters are released
+              refreshedAt = System.nanoTime();
             }
           })
           .build();

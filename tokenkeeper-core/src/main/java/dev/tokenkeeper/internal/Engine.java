@@ -466,6 +466,12 @@ public final class Engine {
   /** Releases everyone registered with {@code flight}; each waiter is delivered to exactly once. */
   private void releaseWaiters(Flight flight) {
     // Blocking callers first: waking them is cheap, and each takes its result on its own thread.
+    releaseBlocked(flight);
+    releaseAsync(flight);
+  }
+
+  /** Wakes the blocking callers of a settled {@code flight}: no caller's code runs here. */
+  private static void releaseBlocked(Flight flight) {
     for (Deadline group : flight.deadlines.values()) {
       group.complete(true);
       Future<?> timer = group.timer;
@@ -473,6 +479,10 @@ public final class Engine {
         timer.cancel(false);
       }
     }
+  }
+
+  /** Completes the futures of {@code tokenAsync} callers of a settled {@code flight}: their callbacks run here. */
+  private void releaseAsync(Flight flight) {
     for (Waiter waiter : flight.waiters) {
       if (flight.waiters.remove(waiter)) {
         try {
@@ -579,6 +589,10 @@ public final class Engine {
     call.whenComplete((response, failure) -> {
       deadline.cancel(false); // the answer is in: only its handling remains
       long receivedAt = clock.millis();
+      if (failure == null && response != null && config.answersWhereTheyArrive()) {
+        answeredHere(flight, base, response, sentAt, receivedAt);
+        return;
+      }
       Runnable answered = () -> answered(flight, base, response, failure, sentAt, receivedAt);
       try {
         executor.execute(answered);
@@ -603,6 +617,44 @@ public final class Engine {
     } catch (Throwable t) {
       crashed(flight, t);
     }
+  }
+
+  /**
+   * A token from a call started by {@link #sendHere}, handled on the thread it arrived on (the HTTP
+   * client's), when nothing before the blocking callers' release can block ({@link
+   * KeeperConfig#answersWhereTheyArrive}): the token is read, saved in memory and published, and the
+   * blocking callers are released here; the rest (callers of {@code tokenAsync}, whose callbacks run
+   * where their future completes, and the listener) is handed to the executor, as is every unusual
+   * outcome. Handing the whole answer over instead costs a thread start when the keeper has been
+   * idle (its threads time out), 1-4 ms on the critical path (B2 in BENCHMARKS.md).
+   */
+  private void answeredHere(Flight flight, Snapshot base, TokenResponse response, long sentAt,
+      long receivedAt) {
+    try {
+      fetched(flight, base, response, sentAt, receivedAt, this::onExecutor);
+    } catch (Throwable t) {
+      onExecutor(() -> crashed(flight, t));
+    }
+  }
+
+  /** Runs {@code task} on the executor, or here when it refuses (the keeper closed meanwhile). */
+  private void onExecutor(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (Throwable t) {
+      task.run(); // an answer may carry a rotation to save, and its waiters must hear
+    }
+  }
+
+  /** Runs {@code task} on {@code where}; whatever it throws settles {@code flight} ({@link #crashed}). */
+  private void then(Executor where, Flight flight, Runnable task) {
+    where.execute(() -> {
+      try {
+        task.run();
+      } catch (Throwable t) {
+        crashed(flight, t);
+      }
+    });
   }
 
   private void run(Flight flight) {
@@ -774,7 +826,7 @@ public final class Engine {
     if (failure != null) {
       fetchFailed(flight, base, failure, sentAt, mayReread);
     } else {
-      fetched(flight, base, response, sentAt, receivedAt);
+      fetched(flight, base, response, sentAt, receivedAt, Runnable::run);
     }
   }
 
@@ -795,19 +847,26 @@ public final class Engine {
     }
   }
 
+  /**
+   * Handles a token response. Up to the release of the blocking callers this runs where the answer
+   * was handled (see {@link #answeredHere}); what may run callers' or listeners' code, or block,
+   * runs on {@code after}: the same thread ({@code Runnable::run}) or the executor.
+   */
   private void fetched(Flight flight, Snapshot base, TokenResponse response, long sentAt,
-      long receivedAt) {
+      long receivedAt, Executor after) {
     Expiry.Result result = Expiry.compute(response, Instant.ofEpochMilli(sentAt),
         Instant.ofEpochMilli(receivedAt));
     AccessToken token = result.token();
     if (token.expiresAt() != null && !token.expiresAt().isAfter(token.obtainedAt())) {
-      if (response.refreshToken() != null) {
-        // The server has retired the refresh token we sent: the next attempt needs this one.
-        keepRotation(base, new RefreshToken(response.refreshToken()));
-      }
-      temporaryFailure(flight, TokenEndpointException.invalidResponse(0,
-          "the token endpoint issued an access token that had already expired (check clocks)",
-          null), sentAt);
+      then(after, flight, () -> {
+        if (response.refreshToken() != null) {
+          // The server has retired the refresh token we sent: the next attempt needs this one.
+          keepRotation(base, new RefreshToken(response.refreshToken()));
+        }
+        temporaryFailure(flight, TokenEndpointException.invalidResponse(0,
+            "the token endpoint issued an access token that had already expired (check clocks)",
+            null), sentAt);
+      });
       return;
     }
     long took = Math.max(0, receivedAt - sentAt);
@@ -817,7 +876,7 @@ public final class Engine {
     RefreshToken refresh = rotated != null ? rotated : base.refreshToken;
     long laterFrom = laterExpiryFrom(base.token, token, result, receivedAt, took);
     if (!claim(flight)) {
-      lateAnswer(base, token, refresh, rotated, laterFrom);
+      then(after, flight, () -> lateAnswer(base, token, refresh, rotated, laterFrom));
       return;
     }
     // Save first: a rotated refresh token must be in the store before anyone uses the new access
@@ -825,8 +884,10 @@ public final class Engine {
     Snapshot next = save(base, token, refresh, laterFrom);
     if (next == null || !replaceIfSameSession(base, next)) {
       LOG.log(Level.DEBUG, () -> config.name() + ": refresh finished after a sign-in, sign-out or close; result dropped");
-      revokeIfSignedOut(rotated);
-      release(flight, current.get());
+      then(after, flight, () -> {
+        revokeIfSignedOut(rotated);
+        release(flight, current.get());
+      });
       return;
     }
     backoff = Backoff.NONE;
@@ -834,9 +895,13 @@ public final class Engine {
         + token.fingerprint() + " expiring " + token.expiresAt() + " in " + took + " ms"
         + (rotated != null ? ", refresh token rotated" : ""));
     // Waiters first, listener second: a slow listener never holds a caller up.
-    release(flight, next);
-    notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
-        token.fingerprint(), token.expiresAt(), rotated != null)));
+    settle(flight, next);
+    releaseBlocked(flight);
+    then(after, flight, () -> {
+      releaseAsync(flight);
+      notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
+          token.fingerprint(), token.expiresAt(), rotated != null)));
+    });
   }
 
   /**
@@ -1151,11 +1216,16 @@ public final class Engine {
 
   /** Settles a claimed flight with a result. */
   private void release(Flight flight, Snapshot result) {
+    settle(flight, result);
+    releaseWaiters(flight);
+  }
+
+  /** Publishes a claimed flight's result, before any waiter is released. */
+  private void settle(Flight flight, Snapshot result) {
     // Clear the slot before completing: a waiter released by this that still finds no usable
     // token must be able to start the next refresh.
     inFlight.compareAndSet(flight, null);
     flight.result.complete(result);
-    releaseWaiters(flight);
   }
 
   /** Settles a claimed flight with a failure. */

@@ -20,4 +20,14 @@ import org.jspecify.annotations.Nullable;
 public record KeeperConfig(String name, TokenSource source, TokenStore store, InstantSource clock,
     Scheduler scheduler, Executor executor, Timing timing, RandomGenerator random,
     TokenListener listener, @Nullable TokenRevoker revoker, Duration defaultTimeout,
-    Duration attemptTimeout, @Nullable DPoP dpop, boolean sendsFromCaller) {}
+    Duration attemptTimeout, @Nullable DPoP dpop, boolean sendsFromCaller) {
+
+  /**
+   * Whether the answer of a call started by a caller may be handled on the thread it arrives on
+   * (the HTTP client's) up to releasing the blocking callers: the keeper runs on its own threads
+   * and keeps its tokens in memory, so nothing in that handling can block.
+   */
+  public boolean answersWhereTheyArrive() {
+    return sendsFromCaller && store instanceof MemoryTokenStore;
+  }
+}
