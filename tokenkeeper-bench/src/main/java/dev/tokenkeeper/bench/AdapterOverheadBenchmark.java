@@ -264,6 +264,19 @@ public class AdapterOverheadBenchmark {
         .statusCode();
   }
 
+  /** A request with a header of the caller's own: the JDK adapter then copies the request. */
+  @Benchmark
+  public int jdkStaticHeaderWithAccept() throws IOException, InterruptedException {
+    return jdk.send(HttpRequest.newBuilder(TARGET).header("Accept", "application/json").header("Authorization", header)
+        .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Benchmark
+  public int jdkTokenHttpClientWithAccept() throws IOException, InterruptedException {
+    return jdkKeeper.send(HttpRequest.newBuilder(TARGET).header("Accept", "application/json").build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
   @Benchmark
   public int apacheStaticHeader() throws IOException {
     HttpGet get = new HttpGet(TARGET);

@@ -89,6 +89,10 @@ final class EndToEndOverhead {
     Table table = new Table("client", "ns/op", "CPU ns/op", "B/op", "adapter adds (CPU ns, B)");
     row(table, "JDK HttpClient, static header", rows.get("jdkStaticHeader"), null);
     row(table, "JDK HttpClient + TokenHttpClient", rows.get("jdkTokenHttpClient"), rows.get("jdkStaticHeader"));
+    row(table, "JDK HttpClient, static header, request with an Accept header", rows.get("jdkStaticHeaderWithAccept"),
+        null);
+    row(table, "JDK HttpClient + TokenHttpClient, request with an Accept header",
+        rows.get("jdkTokenHttpClientWithAccept"), rows.get("jdkStaticHeaderWithAccept"));
     row(table, "OkHttp, static header", rows.get("okHttpStaticHeader"), null);
     row(table, "OkHttp + TokenInterceptor", rows.get("okHttpTokenInterceptor"), rows.get("okHttpStaticHeader"));
     row(table, "Apache HttpClient 5 (classic), static header", rows.get("apacheStaticHeader"), null);

@@ -45,6 +45,8 @@ public final class JdkExchange {
   private final TokenPolicy policy;
   private final ReentrantLock twinLock = new ReentrantLock();
   private volatile @Nullable HttpClient noRedirects;
+  /** The headers of the last token sent on a request without headers of its own, built once per token. */
+  private volatile @Nullable TokenHeaders tokenHeaders;
   /** Set by shutdown: no twin is built after it (it would never be shut down). */
   private volatile boolean shutdown;
 
@@ -244,7 +246,18 @@ public final class JdkExchange {
         && replayable(hop.request);
   }
 
-  private static HttpRequest withToken(HttpRequest request, @Nullable TokenKeeper keeper, @Nullable AccessToken token) {
+  private HttpRequest withToken(HttpRequest request, @Nullable TokenKeeper keeper, @Nullable AccessToken token) {
+    if (token != null && request.headers().map().isEmpty() && (keeper == null || keeper.dpop() == null)) {
+      // A request without headers of its own (most GETs): it goes out as it is, seen through a view
+      // whose only header is the token's, built once per token. No copy of the request (B3).
+      TokenHeaders cached = tokenHeaders;
+      if (cached == null || cached.token != token) {
+        cached = new TokenHeaders(token, java.net.http.HttpHeaders.of(
+            java.util.Map.of("Authorization", List.of(token.authorizationHeader())), (name, value) -> true));
+        tokenHeaders = cached;
+      }
+      return new WithHeaders(request, cached.headers);
+    }
     HttpRequest.Builder copy = HttpRequest.newBuilder(request,
         (name, value) -> !name.equalsIgnoreCase("Authorization") && !name.equalsIgnoreCase("DPoP"));
     if (token != null) {
@@ -255,6 +268,62 @@ public final class JdkExchange {
       }
     }
     return copy.build();
+  }
+
+  private record TokenHeaders(AccessToken token, java.net.http.HttpHeaders headers) {}
+
+  /**
+   * A request as its caller built it, but for its headers. The client reads a request through
+   * these methods only, and copies what it reads into a request of its own.
+   */
+  private static final class WithHeaders extends HttpRequest {
+    private final HttpRequest request;
+    private final java.net.http.HttpHeaders headers;
+
+    WithHeaders(HttpRequest request, java.net.http.HttpHeaders headers) {
+      this.request = request;
+      this.headers = headers;
+    }
+
+    @Override
+    public Optional<BodyPublisher> bodyPublisher() {
+      return request.bodyPublisher();
+    }
+
+    @Override
+    public String method() {
+      return request.method();
+    }
+
+    @Override
+    public Optional<Duration> timeout() {
+      return request.timeout();
+    }
+
+    @Override
+    public boolean expectContinue() {
+      return request.expectContinue();
+    }
+
+    @Override
+    public URI uri() {
+      return request.uri();
+    }
+
+    @Override
+    public Optional<HttpClient.Version> version() {
+      return request.version();
+    }
+
+    @Override
+    public java.net.http.HttpHeaders headers() {
+      return headers;
+    }
+
+    @Override
+    public String toString() {
+      return request.toString();
+    }
   }
 
   /**
