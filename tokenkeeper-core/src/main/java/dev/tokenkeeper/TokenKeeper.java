@@ -64,8 +64,11 @@ import org.jspecify.annotations.Nullable;
  * unusable when the source is a built-in endpoint ({@link OAuth2TokenEndpoint}, without DPoP,
  * discovery or {@code private_key_jwt}): that caller builds the request and hands it to the HTTP
  * client without blocking, instead of waiting for a hand-off to the keeper's thread (which, when many
- * callers are released together, is scheduled behind them); the keeper's thread handles the answer.
- * Given an executor, every refresh runs on it.
+ * callers are released together, is scheduled behind them). With the default in-memory store, the
+ * new token is then published, and the blocking callers released, on the HTTP client's thread that
+ * delivered the answer; callbacks of {@link #tokenAsync()} futures and the listener run on the
+ * keeper's thread. Any other store, and any failure, is handled on the keeper's thread. Given an
+ * executor, every refresh runs on it.
  */
 public final class TokenKeeper implements AutoCloseable {
   private final Engine engine;
