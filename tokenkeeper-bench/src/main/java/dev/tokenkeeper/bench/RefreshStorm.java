@@ -43,8 +43,7 @@ final class RefreshStorm {
    * a contender with a transport of its own, and when none did).
    */
   record Outcome(Kind kind, int callers, int endpointCalls, long nanosToValid, long nanosToAll, long nanosMedianCaller,
-      int failed, int invalid, boolean finished, double firstCallArrivedMillis, long keeperRefreshedNanos,
-      long cpuNanos, double firstHandoffMillis) {
+      int failed, int invalid, boolean finished, double firstCallArrivedMillis, long cpuNanos, double firstHandoffMillis) {
 
     boolean allValid() {
       return finished && failed == 0 && invalid == 0;
@@ -94,11 +93,9 @@ final class RefreshStorm {
       List<RecordedTokenRequest> log = server.requests();
       double firstArrival = log.size() > before
           ? Duration.between(released, log.get(before).receivedAt()).toNanos() / 1e6 : Double.NaN;
-      long refreshed = contender instanceof StormEnvironment.KeeperContender
-          ? ((StormEnvironment.KeeperContender) contender).refreshedAt - start : 0;
       long handoff = StormEnvironment.FIRST_HANDOFF.get();
       double handedMillis = handoff == 0 ? Double.NaN : (handoff - start) / 1e6;
-      return run.outcome(kind, start, calls, finished, firstArrival, refreshed, cpu, handedMillis);
+      return run.outcome(kind, start, calls, finished, firstArrival, cpu, handedMillis);
     }
   }
 
@@ -157,9 +154,9 @@ final class RefreshStorm {
       finished.countDown();
     }
 
-    Outcome outcome(Kind kind, long start, int calls, boolean done, double firstArrival, long refreshed,
-        long cpu, double handed) {
-      return summarize(kind, start, doneAt, tokens, errors, calls, done, firstArrival, refreshed, cpu, handed);
+    Outcome outcome(Kind kind, long start, int calls, boolean done, double firstArrival, long cpu,
+        double handed) {
+      return summarize(kind, start, doneAt, tokens, errors, calls, done, firstArrival, cpu, handed);
     }
   }
 
@@ -168,7 +165,7 @@ final class RefreshStorm {
    * its token or its error. Times are over the callers holding a valid token; the others are counted.
    */
   static Outcome summarize(Kind kind, long start, long[] doneAt, @Nullable String[] tokens,
-      @Nullable Throwable[] errors, int calls, boolean done, double firstArrival, long refreshed, long cpu,
+      @Nullable Throwable[] errors, int calls, boolean done, double firstArrival, long cpu,
       double handed) {
     int n = doneAt.length;
     int failed = 0;
@@ -207,7 +204,7 @@ final class RefreshStorm {
       System.err.println("  " + kind.label + ": " + failed + " callers failed, e.g. " + example);
     }
     return new Outcome(kind, n, calls, lastValid, lastDone, median, failed, invalid, done,
-        firstArrival, refreshed, cpu, handed);
+        firstArrival, cpu, handed);
   }
 
   /**
@@ -327,12 +324,10 @@ final class RefreshStorm {
         out.append(table.render());
         List<Outcome> keeper = e.getValue().getOrDefault(Kind.TOKENKEEPER, List.of());
         if (!keeper.isEmpty()) {
-          double refreshed = Samples.medianOf(keeper.stream().mapToLong(Outcome::keeperRefreshedNanos).toArray());
-          out.append("\nTokenkeeper breakdown (medians): the last of ").append(String.format("%,d", n))
-              .append(" callers held the new token ").append(Table.ms(tk)).append(" ms after the release; its")
-              .append(" listener heard of it at ").append(Table.ms(refreshed)).append(" ms (on the keeper's")
-              .append(" thread, after the blocking callers were released). Target at every N: 1 endpoint call (")
-              .append(tokenkeeperCallsMet(keeper) ? "met" : "MISSED").append(").\n");
+          out.append("\nTokenkeeper: the last of ").append(String.format("%,d", n))
+              .append(" callers held the new token ").append(Table.ms(tk)).append(" ms after the release (median).")
+              .append(" Target at every N: 1 endpoint call (").append(tokenkeeperCallsMet(keeper) ? "met" : "MISSED")
+              .append(").\n");
         }
       }
       return out.toString();

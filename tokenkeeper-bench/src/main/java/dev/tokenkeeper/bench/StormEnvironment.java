@@ -2,7 +2,6 @@ package dev.tokenkeeper.bench;
 
 import dev.tokenkeeper.OAuth2TokenEndpoint;
 import dev.tokenkeeper.TokenKeeper;
-import dev.tokenkeeper.TokenListener;
 import dev.tokenkeeper.TokenResponse;
 import dev.tokenkeeper.testing.Fault;
 import dev.tokenkeeper.testing.ScriptedTokenServer;
@@ -135,14 +134,9 @@ final class StormEnvironment implements AutoCloseable {
     Threads.factory(true).newThread(task).start();
   }
 
-  /** Tokenkeeper as its README sets it up, plus the moment its refresh completed, for the breakdown. */
+  /** Tokenkeeper as its README sets it up. */
   static final class KeeperContender implements Contender {
     private final TokenKeeper keeper;
-    /**
-     * {@code System.nanoTime()} when the keeper's listener heard of the new token: on the keeper's
-     * thread, after the blocking callers were released (on the thread the answer arrived on).
-     */
-    volatile long refreshedAt;
 
     KeeperContender(TokenKeeper.Builder builder) {
       this(builder, TokenResponse.bearer("expired-tokenkeeper").withExpiresIn(Duration.ZERO));
@@ -150,15 +144,7 @@ final class StormEnvironment implements AutoCloseable {
 
     /** With {@code initial} as the keeper's first tokens (an expired access token, and perhaps a refresh token). */
     KeeperContender(TokenKeeper.Builder builder, TokenResponse initial) {
-      keeper = builder
-          .initialTokens(initial)
-          .listener(new TokenListener() {
-            @Override
-            public void onRefreshed(Refreshed event) {
-              refreshedAt = System.nanoTime();
-            }
-          })
-          .build();
+      keeper = builder.initialTokens(initial).build();
     }
 
     @Override

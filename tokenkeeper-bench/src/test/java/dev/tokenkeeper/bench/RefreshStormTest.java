@@ -55,7 +55,7 @@ class RefreshStormTest {
     String[] tokens = {token, token, null, "not-a-jwt", null};
     Throwable[] errors = {null, null, new java.io.IOException("gave up"), null, null};
     RefreshStorm.Outcome outcome = RefreshStorm.summarize(Kind.SPRING, start, doneAt, tokens, errors, 5, false,
-        1.0, 0, 0, Double.NaN);
+        1.0, 0, Double.NaN);
     assertThat(outcome.nanosToValid()).isEqualTo(20 * ms);
     assertThat(outcome.nanosMedianCaller()).isEqualTo(15 * ms);
     assertThat(outcome.withoutValidToken()).isEqualTo(3); // failed, invalid token, never returned
@@ -67,7 +67,7 @@ class RefreshStormTest {
   private static RefreshStorm.Outcome outcome(int endpointCalls, int failed) {
     return new RefreshStorm.Outcome(Kind.TOKENKEEPER, 100, endpointCalls, 60_000_000L, 60_000_000L, 60_000_000L,
         failed, 0,
-        true, 5.0, 55_000_000L, 10_000_000L, 0.5);
+        true, 5.0, 10_000_000L, 0.5);
   }
 
   private static RefreshStorm.Report reportOf(RefreshStorm.Outcome outcome) {
