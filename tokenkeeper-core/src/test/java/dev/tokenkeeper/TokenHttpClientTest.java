@@ -99,6 +99,45 @@ class TokenHttpClientTest {
     assertThat(tokens.tokenRequests()).isEqualTo(20);
   }
 
+  /**
+   * The caller's own headers arrive as it set them, several values of one name included, next to
+   * the token; an {@code Authorization} or {@code DPoP} header of its own on a request to a
+   * keeper's origin would be replaced, and a request without headers gets the token alone.
+   */
+  @Test
+  void callersHeaders_arriveAsSet_nextToTheToken() throws Exception {
+    List<com.sun.net.httpserver.Headers> arrived = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer echo = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    echo.createContext("/", exchange -> {
+      arrived.add(exchange.getRequestHeaders());
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    echo.start();
+    try {
+      URI origin = URI.create("http://127.0.0.1:" + echo.getAddress().getPort());
+      TokenHttpClient client = TokenHttpClient.wrap(HttpClient.newHttpClient(), TokenPolicy.of(origin, keeper));
+      String authorization = keeper.token().authorizationHeader();
+
+      client.send(HttpRequest.newBuilder(origin.resolve("/a")).header("Accept", "application/json")
+          .header("X-Trace", "one").header("X-Trace", "two").build(), HttpResponse.BodyHandlers.discarding());
+      client.send(HttpRequest.newBuilder(origin.resolve("/b")).build(), HttpResponse.BodyHandlers.discarding());
+      client.send(HttpRequest.newBuilder(origin.resolve("/c")).header("dpop", "not-ours").build(),
+          HttpResponse.BodyHandlers.discarding());
+
+      assertThat(arrived).hasSize(3);
+      assertThat(arrived.get(0).get("Accept")).containsExactly("application/json");
+      assertThat(arrived.get(0).get("X-trace")).containsExactly("one", "two");
+      assertThat(arrived.get(0).get("Authorization")).containsExactly(authorization);
+      assertThat(arrived.get(1).get("Authorization")).containsExactly(authorization);
+      assertThat(arrived.get(2).get("Authorization")).containsExactly(authorization);
+      assertThat(arrived.get(2).containsKey("DPoP")).isFalse();
+    } finally {
+      echo.stop(0);
+    }
+  }
+
   @Test
   void serverSideRevocation_exactlyOneRefresh_requestRetriedOnceAndSucceeds() throws Exception {
     TokenHttpClient client = client(HttpClient.Redirect.NEVER);

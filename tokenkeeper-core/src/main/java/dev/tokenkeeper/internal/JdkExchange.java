@@ -247,9 +247,15 @@ public final class JdkExchange {
   }
 
   private HttpRequest withToken(HttpRequest request, @Nullable TokenKeeper keeper, @Nullable AccessToken token) {
-    if (token != null && request.headers().map().isEmpty() && (keeper == null || keeper.dpop() == null)) {
-      // A request without headers of its own (most GETs): it goes out as it is, seen through a view
-      // whose only header is the token's, built once per token. No copy of the request (B3).
+    if (token != null && (keeper == null || keeper.dpop() == null)) {
+      // The request goes out as it is, seen through a view with the token's header (B3): no builder
+      // and no second copy of its headers. Without headers of its own (most GETs), the view's
+      // headers are the token's alone, built once per token.
+      java.util.Map<String, List<String>> own = request.headers().map();
+      if (!own.isEmpty()) {
+        return new WithHeaders(request, java.net.http.HttpHeaders.of(
+            new PlusAuthorization(own, token.authorizationHeader()), (name, value) -> true));
+      }
       TokenHeaders cached = tokenHeaders;
       if (cached == null || cached.token != token) {
         cached = new TokenHeaders(token, java.net.http.HttpHeaders.of(
@@ -271,6 +277,37 @@ public final class JdkExchange {
   }
 
   private record TokenHeaders(AccessToken token, java.net.http.HttpHeaders headers) {}
+
+  /**
+   * A request's headers without any {@code Authorization} or {@code DPoP} of theirs, then the
+   * token's {@code Authorization}: read once, by {@code HttpHeaders.of}, which copies it.
+   */
+  private static final class PlusAuthorization extends java.util.AbstractMap<String, List<String>> {
+    private final java.util.Map<String, List<String>> own;
+    private final List<String> authorization;
+
+    PlusAuthorization(java.util.Map<String, List<String>> own, String authorization) {
+      this.own = own;
+      this.authorization = List.of(authorization);
+    }
+
+    @Override
+    public void forEach(java.util.function.BiConsumer<? super String, ? super List<String>> action) {
+      own.forEach((name, values) -> {
+        if (!name.equalsIgnoreCase("Authorization") && !name.equalsIgnoreCase("DPoP")) {
+          action.accept(name, values);
+        }
+      });
+      action.accept("Authorization", authorization);
+    }
+
+    @Override
+    public java.util.Set<Entry<String, List<String>>> entrySet() {
+      java.util.Map<String, List<String>> all = new java.util.LinkedHashMap<>();
+      forEach(all::put);
+      return all.entrySet();
+    }
+  }
 
   /**
    * A request as its caller built it, but for its headers. The client reads a request through
