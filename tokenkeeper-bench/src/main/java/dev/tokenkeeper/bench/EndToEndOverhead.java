@@ -85,7 +85,7 @@ final class EndToEndOverhead {
       rows.put(method, HotPath.summarise(method, List.of(run), 1));
     }
     StringBuilder out = new StringBuilder("\nB3 without the network: one call through a client whose transport answers"
-        + " at once (JMH, 1 thread, medians of 5 iterations)\n\n");
+        + " at once (JMH, 1 thread, 10 warm-up iterations of 1 s, medians of 5 iterations of 1 s)\n\n");
     Table table = new Table("client", "ns/op", "CPU ns/op", "B/op", "adapter adds (CPU ns, B)");
     row(table, "JDK HttpClient, static header", rows.get("jdkStaticHeader"), null);
     row(table, "JDK HttpClient + TokenHttpClient", rows.get("jdkTokenHttpClient"), rows.get("jdkStaticHeader"));
