@@ -142,8 +142,7 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
     TokenKeeper hopKeeper = keeper;
     for (int redirects = 0; ; redirects++) {
       ClientHttpResponse response = hopKeeper == null
-          ? execution.execute(hop.request(null, null), hop.body)
-          : sendWithToken(hop, hopKeeper, execution, redirects == 0);
+          ? execution.execute(hop.request(null, null), hop.body) : sendWithToken(hop, hopKeeper, execution);
       if (redirects >= maxRedirects) {
         return response;
       }
@@ -160,13 +159,10 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
     }
   }
 
-  private ClientHttpResponse sendWithToken(Hop hop, TokenKeeper keeper, ClientHttpRequestExecution execution,
-      boolean firstHop) throws IOException {
+  private ClientHttpResponse sendWithToken(Hop hop, TokenKeeper keeper, ClientHttpRequestExecution execution)
+      throws IOException {
     AccessToken sent = token(keeper);
-    ClientHttpResponse response = firstHop && keeper.dpop() == null ? sendInPlace(hop, sent, execution) : null;
-    if (response == null) {
-      response = execution.execute(hop.request(keeper, sent), hop.body);
-    }
+    ClientHttpResponse response = execution.execute(hop.request(keeper, sent), hop.body);
     if (asksForNonce(hop, keeper, response) && !Boolean.TRUE.equals(hop.original.getAttributes().get(NO_RETRY))) {
       response.close();
       response = execution.execute(hop.request(keeper, sent), hop.body); // a new proof, with the nonce
@@ -190,30 +186,6 @@ public final class TokenClientHttpRequestInterceptor implements ClientHttpReques
   }
 
   /** A DPoP origin's {@code use_dpop_nonce} answer (the nonce learned): sent once more, not a rejection. */
-  /**
-   * The first send of a request: the token goes on the request's own headers for the call and comes
-   * off again when it returns, whichever way, instead of on a copy of every header (B3 in
-   * BENCHMARKS.md: the copy and its request were 840 B per call). Spring copies the headers into the
-   * request it sends at the end of the chain, so nothing after this call sees the token, and retries
-   * and redirects start from the headers as the caller gave them. Returns {@code null}, having sent
-   * nothing, when the headers are read-only (an interceptor before this one passed such a request):
-   * then a copy is sent.
-   */
-  private static @Nullable ClientHttpResponse sendInPlace(Hop hop, AccessToken token,
-      ClientHttpRequestExecution execution) throws IOException {
-    HttpHeaders headers = hop.original.getHeaders();
-    try {
-      headers.set(HttpHeaders.AUTHORIZATION, token.authorizationHeader());
-    } catch (UnsupportedOperationException readOnly) {
-      return null;
-    }
-    try {
-      return execution.execute(hop.original, hop.body);
-    } finally {
-      headers.remove(HttpHeaders.AUTHORIZATION);
-    }
-  }
-
   private static boolean asksForNonce(Hop hop, TokenKeeper keeper, ClientHttpResponse response) throws IOException {
     DPoP dpop = keeper.dpop();
     return dpop != null && dpop.learnNonce(hop.uri, response.getStatusCode().value(),
