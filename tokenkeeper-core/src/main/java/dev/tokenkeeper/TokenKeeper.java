@@ -65,8 +65,8 @@ import org.jspecify.annotations.Nullable;
  * discovery or {@code private_key_jwt}): that caller builds the request and hands it to the HTTP
  * client without blocking, instead of waiting for a hand-off to the keeper's thread (which, when many
  * callers are released together, is scheduled behind them). With the default in-memory store, the
- * new token is then published, and the blocking callers released, on the HTTP client's thread that
- * delivered the answer; callbacks of {@link #tokenAsync()} futures and the listener run on the
+ * new token is then published, the blocking callers released and the listener told on the HTTP
+ * client's thread that delivered the answer; callbacks of {@link #tokenAsync()} futures run on the
  * keeper's thread. Any other store, and any failure, is handled on the keeper's thread. Given an
  * executor, every refresh runs on it.
  */

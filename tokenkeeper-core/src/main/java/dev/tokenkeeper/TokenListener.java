@@ -8,9 +8,10 @@ import org.jspecify.annotations.Nullable;
  * Hears what a keeper does, for metrics and alerts. Events carry durations, counts and token
  * fingerprints, never token values or secrets.
  *
- * <p>Methods are called on the keeper's refresh thread (or the thread that reported a rejection),
- * after the keeper's state has changed and <em>after</em> the callers waiting for that refresh were
- * released: a slow listener never holds a caller up, and a listener may call back into the keeper
+ * <p>Methods are called on the thread that ended the refresh (the keeper's refresh thread; for a
+ * token that a caller-started refresh of a keeper with its own threads and in-memory store got, the
+ * HTTP client's thread that delivered it), or the thread that reported a rejection, after the
+ * keeper's state has changed and <em>after</em> the callers waiting for that refresh were released: a slow listener never holds a caller up, and a listener may call back into the keeper
  * ({@code keeper.token()} inside {@code onRefreshFailed} sees the new state, it never waits for the
  * refresh that is notifying it). Events of one keeper are delivered one refresh at a time, in
  * order. Keep them quick. <b>An exception thrown by a listener is logged and swallowed</b>: it

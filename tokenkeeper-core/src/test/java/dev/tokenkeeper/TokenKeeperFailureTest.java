@@ -69,6 +69,41 @@ class TokenKeeperFailureTest {
     assertThat(source.calls).as("endpoint calls after %s", advance).hasValue(calls);
   }
 
+  /**
+   * An Error thrown while the answer is saved, after the refresh took the right to settle its
+   * flight: the flight fails at once, and the caller, still within its deadline, gets the token of
+   * the next attempt. (Before, the flight stayed in place unsettled: every caller, then and later,
+   * timed out.) Real threads and clock: the keeper's own executor runs the refresh.
+   */
+  @Test
+  void anErrorWhileSavingTheAnswer_failsThatAttempt_theCallerGetsTheNextOnesToken() {
+    TokenStore memory = TokenStore.inMemory();
+    AtomicBoolean broken = new AtomicBoolean(true);
+    TokenStore breaksOnce = new TokenStore() {
+      @Override
+      public StoredTokens load() {
+        return memory.load();
+      }
+
+      @Override
+      public boolean compareAndSet(long expectedVersion, StoredTokens replacement) {
+        if (replacement.accessToken() != null && broken.getAndSet(false)) {
+          throw new LinkageError("the store's code could not be loaded");
+        }
+        return memory.compareAndSet(expectedVersion, replacement);
+      }
+    };
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    try (TokenKeeper keeper = TokenKeeper.newBuilder(request -> TokenResponse.bearer("fresh-" + calls.incrementAndGet())
+            .withExpiresIn(Duration.ofHours(1)))
+        .store(breaksOnce).build()) {
+      assertThat(keeper.token(Duration.ofSeconds(10)).value()).isEqualTo("fresh-2");
+      assertThat(calls).hasValue(2);
+      assertThat(keeper.token(Duration.ofSeconds(10)).value()).isEqualTo("fresh-2");
+      assertThat(memory.load().accessToken()).isNotNull();
+    }
+  }
+
   @Test
   void retryAfter_isCappedAtMaxRetryAfter() {
     source.then(unavailable(Duration.ofHours(1)));

@@ -622,10 +622,10 @@ public final class Engine {
   /**
    * A token from a call started by {@link #sendHere}, handled on the thread it arrived on (the HTTP
    * client's), when nothing before the blocking callers' release can block ({@link
-   * KeeperConfig#answersWhereTheyArrive}): the token is read, saved in memory and published, and the
-   * blocking callers are released here; the rest (callers of {@code tokenAsync}, whose callbacks run
-   * where their future completes, and the listener) is handed to the executor, as is every unusual
-   * outcome. Handing the whole answer over instead costs a thread start when the keeper has been
+   * KeeperConfig#answersWhereTheyArrive}): the token is read, saved in memory and published, the
+   * blocking callers are released and the listener hears of it here; callers of {@code tokenAsync},
+   * whose callbacks run where their future completes, are handed to the executor, as is every
+   * unusual outcome. Handing the whole answer over instead costs a thread start when the keeper has been
    * idle (its threads time out), 1-4 ms on the critical path (B2 in BENCHMARKS.md).
    */
   private void answeredHere(Flight flight, Snapshot base, TokenResponse response, long sentAt,
@@ -881,8 +881,18 @@ public final class Engine {
     }
     // Save first: a rotated refresh token must be in the store before anyone uses the new access
     // token, or a crash now would leave the store holding a refresh token the server has retired.
-    Snapshot next = save(base, token, refresh, laterFrom);
-    if (next == null || !replaceIfSameSession(base, next)) {
+    Snapshot next;
+    boolean published;
+    try {
+      next = save(base, token, refresh, laterFrom);
+      published = next != null && replaceIfSameSession(base, next);
+    } catch (Throwable t) {
+      // This thread claimed the flight: nobody else will settle it, and its callers would wait on
+      // it until their deadlines, and later callers for good.
+      releaseFailed(flight, TokenRefreshException.refreshFailed(null, t));
+      throw t;
+    }
+    if (!published) {
       LOG.log(Level.DEBUG, () -> config.name() + ": refresh finished after a sign-in, sign-out or close; result dropped");
       then(after, flight, () -> {
         revokeIfSignedOut(rotated);
@@ -891,17 +901,17 @@ public final class Engine {
       return;
     }
     backoff = Backoff.NONE;
+    // Waiters first, listener second: a slow listener never holds a caller up. The listener hears
+    // it here, on the thread that settled the flight, as every event: handed to another thread it
+    // could be overtaken by the next refresh's events (a rejection of this token, a failure).
+    settle(flight, next);
+    releaseBlocked(flight);
+    then(after, flight, () -> releaseAsync(flight));
     LOG.log(Level.DEBUG, () -> config.name() + ": " + flight.reason + " refresh gave "
         + token.fingerprint() + " expiring " + token.expiresAt() + " in " + took + " ms"
         + (rotated != null ? ", refresh token rotated" : ""));
-    // Waiters first, listener second: a slow listener never holds a caller up.
-    settle(flight, next);
-    releaseBlocked(flight);
-    then(after, flight, () -> {
-      releaseAsync(flight);
-      notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
-          token.fingerprint(), token.expiresAt(), rotated != null)));
-    });
+    notify(l -> l.onRefreshed(new TokenListener.Refreshed(flight.reason, Duration.ofMillis(took),
+        token.fingerprint(), token.expiresAt(), rotated != null)));
   }
 
   /**

@@ -247,12 +247,14 @@ public final class JdkExchange {
   }
 
   private HttpRequest withToken(HttpRequest request, @Nullable TokenKeeper keeper, @Nullable AccessToken token) {
-    if (token != null && (keeper == null || keeper.dpop() == null)) {
+    if (token != null && VIEWS && (keeper == null || keeper.dpop() == null)) {
       // The request goes out as it is, seen through a view with the token's header (B3): no builder
       // and no second copy of its headers. Without headers of its own (most GETs), the view's
       // headers are the token's alone, built once per token.
       java.util.Map<String, List<String>> own = request.headers().map();
       if (!own.isEmpty()) {
+        // An HttpHeaders' names are unique ignoring case (HttpHeaders.of refuses duplicates), so
+        // this copy cannot meet two names the builder would have merged.
         return new WithHeaders(request, java.net.http.HttpHeaders.of(
             new PlusAuthorization(own, token.authorizationHeader()), (name, value) -> true));
       }
@@ -277,6 +279,15 @@ public final class JdkExchange {
   }
 
   private record TokenHeaders(AccessToken token, java.net.http.HttpHeaders headers) {}
+
+  /**
+   * Whether requests may go out as a {@link WithHeaders} view: not on a JDK whose requests carry
+   * more than this class can forward. JDK 26 added per-request options ({@code
+   * HttpRequest.getOption}, read by the HTTP/3 support) as a default method, which a class compiled
+   * for Java 17 cannot override; there the builder copy, which keeps them, is used.
+   */
+  static final boolean VIEWS = java.util.Arrays.stream(HttpRequest.class.getMethods())
+      .noneMatch(m -> m.getName().equals("getOption"));
 
   /**
    * A request's headers without any {@code Authorization} or {@code DPoP} of theirs, then the

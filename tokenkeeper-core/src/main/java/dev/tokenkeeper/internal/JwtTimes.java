@@ -30,8 +30,9 @@ public record JwtTimes(@Nullable Instant exp, @Nullable Instant iat, @Nullable I
 
   /**
    * Decodes the time claims of {@code token}, or returns {@code null} when it is not a readable JWT:
-   * not three (or five) dot-separated parts, bad base64url, bad JSON, time claims that are not
-   * numbers, encrypted (JWE), or longer than {@link #MAX_DECODED_LENGTH}. Such a token is treated
+   * not three dot-separated parts (an encrypted JWT has five), bad base64url, bad JSON, a header
+   * without {@code alg} or naming an encryption, time claims that are not numbers, or longer than
+   * {@link #MAX_DECODED_LENGTH}. Such a token is treated
    * as opaque. Never throws.
    */
   public static @Nullable JwtTimes decode(String token) {
