@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
 /**
  * What the authorization server and the API saw, counted on the server side: token endpoint calls
  * by grant type and outcome (in all and per client), API answers by status, and every distinct
- * access token the API accepted. The tests hand one to the server (no static hooks) and read it after the run.
- * Thread-safe.
+ * access token the API accepted. The tests hand one to the server (no static hooks) and read it
+ * after the run. Thread-safe.
  */
 final class ServerLedger {
   private final Map<String, LongAdder> tokenCalls = new ConcurrentHashMap<>();
