@@ -217,7 +217,10 @@ class AuthorizationServerApplication {
     }
   }
 
-  /** Counts token endpoint calls by grant type and outcome, and API answers by status. */
+  /**
+   * Counts token endpoint calls by grant type and outcome, in all and per client, and API answers
+   * by status.
+   */
   static final class LedgerFilter extends OncePerRequestFilter {
     private static final Pattern ERROR = Pattern.compile("\"error\"\\s*:\\s*\"([^\"]*)\"");
     private final ServerLedger ledger;
@@ -241,7 +244,7 @@ class AuthorizationServerApplication {
             Matcher m = ERROR.matcher(new String(wrapper.getContentAsByteArray(), StandardCharsets.UTF_8));
             error = m.find() ? m.group(1) : "?";
           }
-          ledger.tokenCall(grantType, wrapper.getStatus(), error);
+          ledger.tokenCall(clientId(request), grantType, wrapper.getStatus(), error);
           wrapper.copyBodyToResponse();
         }
       } else if (path.startsWith("/api/")) {
@@ -253,6 +256,31 @@ class AuthorizationServerApplication {
       } else {
         chain.doFilter(request, response);
       }
+    }
+
+    /**
+     * The client id the token request names, whether or not the server accepts it: the HTTP Basic
+     * user ({@code client_secret_basic}; form-urlencoded before base64, RFC 6749 section 2.3.1),
+     * else the {@code client_id} form parameter, which Tokenkeeper sends with {@code
+     * client_secret_post}, {@code client_secret_jwt}, {@code private_key_jwt}, {@code
+     * tls_client_auth} and {@code self_signed_tls_client_auth}; "" if neither is there (or the
+     * header cannot be decoded).
+     */
+    static String clientId(HttpServletRequest request) {
+      String authorization = request.getHeader("Authorization");
+      if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+        try {
+          String credentials = new String(java.util.Base64.getDecoder().decode(authorization.substring(6).trim()),
+              StandardCharsets.UTF_8);
+          int colon = credentials.indexOf(':');
+          return java.net.URLDecoder.decode(colon < 0 ? credentials : credentials.substring(0, colon),
+              StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return "";
+        }
+      }
+      String clientId = request.getParameter("client_id");
+      return clientId == null ? "" : clientId;
     }
   }
 }

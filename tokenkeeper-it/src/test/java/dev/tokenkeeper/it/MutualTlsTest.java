@@ -36,6 +36,8 @@ import javax.net.ssl.X509TrustManager;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -54,11 +56,23 @@ import org.springframework.security.oauth2.server.authorization.settings.TokenSe
  * certificate-bound access tokens ({@code cnf.x5t#S256}) that the JDK and OkHttp adapters send to
  * the API over the same TLS identity. 20 threads for ten lifetimes each: 0 failures. The
  * certificates are made by {@code keytool} (no BouncyCastle on this class path).
+ *
+ * <p>The two cases run at the same time, against the one server ({@code @Execution(CONCURRENT)};
+ * the module's {@code junit-platform.properties} keeps every other test on its own). So that the
+ * server's total request rate stays that of one case alone (20 workers, one request each per 50
+ * ms), each worker's period is raised in proportion to the cases running at once: 2 x 50 ms = 100
+ * ms ({@link #ROUND}). Each case still has 20 workers for ten lifetimes, and its token endpoint
+ * calls are counted on the server by its own client id ({@link ServerLedger#tokenCalls(String,
+ * String, int)}), so the cases' counts do not mix.
  */
 class MutualTlsTest {
   private static final Duration TTL = Duration.ofSeconds(3);
   private static final int WORKERS = 20;
   private static final int LIFETIMES = 10;
+  /** The cases running at once: one per {@link Method}. */
+  private static final int CASES_AT_ONCE = Method.values().length;
+  /** Per worker: 50 ms for one case alone, times the cases running at once (100 ms). */
+  private static final Duration ROUND = Duration.ofMillis(50).multipliedBy(CASES_AT_ONCE);
   private static final char[] PASSWORD = "changeit".toCharArray();
 
   enum Method { TLS_CLIENT_AUTH, SELF_SIGNED_TLS_CLIENT_AUTH }
@@ -179,6 +193,7 @@ class MutualTlsTest {
 
   @ParameterizedTest
   @EnumSource(Method.class)
+  @Execution(ExecutionMode.CONCURRENT)
   void twentyThreadsOverTheSameTlsIdentity_tenLifetimes_noFailure_certificateBoundTokens(Method method)
       throws Exception {
     String clientId = method == Method.TLS_CLIENT_AUTH ? "mtls-client" : "self-signed-client";
@@ -200,8 +215,8 @@ class MutualTlsTest {
     // --- end ---
     AuthorizationServerMetadata metadata = endpoint.metadata();
     assertThat(metadata.supportsAuthMethod(method.name().toLowerCase(java.util.Locale.ROOT))).isTrue();
-    long callsBefore = ledger.tokenCalls("client_credentials");
-    long okBefore = ledger.tokenCalls("client_credentials", 200);
+    long callsBefore = ledger.tokenCalls(clientId, "client_credentials");
+    long okBefore = ledger.tokenCalls(clientId, "client_credentials", 200);
     long started = System.nanoTime();
     Workers workers;
     try (keeper) {
@@ -209,7 +224,7 @@ class MutualTlsTest {
           .get("x5t#S256").toString();
       assertThat(thumbprint).isEqualTo(com.nimbusds.jose.util.X509CertUtils.computeSHA256Thumbprint(certificate).toString());
       workers = Workers.start(method.name(), ApiCalls.alternating(WORKERS, jdk, okHttp, server.api(), clientId),
-          Duration.ofMillis(50));
+          ROUND);
       Duration span = TTL.multipliedBy(LIFETIMES).plusSeconds(1);
       await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
           .until(() -> Duration.ofNanos(System.nanoTime() - started).compareTo(span) >= 0
@@ -219,15 +234,16 @@ class MutualTlsTest {
       okHttp.dispatcher().executorService().shutdown();
       okHttp.connectionPool().evictAll();
     }
-    long calls = ledger.tokenCalls("client_credentials") - callsBefore;
-    long ok = ledger.tokenCalls("client_credentials", 200) - okBefore;
+    long calls = ledger.tokenCalls(clientId, "client_credentials") - callsBefore;
+    long ok = ledger.tokenCalls(clientId, "client_credentials", 200) - okBefore;
     System.out.printf("%s: %d workers, %d requests, %d failures, %d token calls (%d accepted), %.1f s%n",
         method, WORKERS, workers.requests(), workers.failures(), calls, ok, (System.nanoTime() - started) / 1e9);
-    assertThat(workers.firstFailures()).isEmpty();
-    assertThat(workers.failures()).isZero();
-    assertThat(listener.failures).isEmpty();
-    assertThat(source.calls().size()).isGreaterThan(LIFETIMES);
-    assertThat(ok).isEqualTo(calls).isEqualTo(source.calls().size());
+    assertThat(workers.firstFailures()).as("%s: first failures", method).isEmpty();
+    assertThat(workers.failures()).as("%s: failures", method).isZero();
+    assertThat(listener.failures).as("%s: listener failures", method).isEmpty();
+    assertThat(source.calls().size()).as("%s: token calls", method).isGreaterThan(LIFETIMES);
+    assertThat(ok).as("%s: token calls by %s accepted", method, clientId).isEqualTo(calls)
+        .isEqualTo(source.calls().size());
   }
 
   static OAuth2TokenEndpoint endpoint(URI issuer, String clientId, ClientAuthentication method,

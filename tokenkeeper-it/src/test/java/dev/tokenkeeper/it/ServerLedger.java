@@ -9,12 +9,14 @@ import java.util.stream.Collectors;
 
 /**
  * What the authorization server and the API saw, counted on the server side: token endpoint calls
- * by grant type and outcome, API answers by status, and every distinct access token the API
- * accepted. The tests hand one to the server (no static hooks) and read it after the run.
- * Thread-safe.
+ * by grant type and outcome (in all and per client), API answers by status, and every distinct
+ * access token the API accepted. The tests hand one to the server (no static hooks) and read it
+ * after the run. Thread-safe.
  */
 final class ServerLedger {
   private final Map<String, LongAdder> tokenCalls = new ConcurrentHashMap<>();
+  /** Keyed by client id, grant type and status (NUL-separated: none of them holds a NUL). */
+  private final Map<String, LongAdder> tokenCallsByClient = new ConcurrentHashMap<>();
   private final Map<Integer, LongAdder> apiAnswers = new ConcurrentHashMap<>();
   private final Map<String, Instant> acceptedTokens = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> tokensByClient = new ConcurrentHashMap<>();
@@ -22,7 +24,16 @@ final class ServerLedger {
 
   /** A call to the token endpoint; {@code error} is the RFC 6749 error code, or "" on success. */
   void tokenCall(String grantType, int status, String error) {
+    tokenCall("", grantType, status, error);
+  }
+
+  /**
+   * A call to the token endpoint by {@code clientId} (as the request named it: HTTP Basic user or
+   * {@code client_id} parameter; "" when it named none), counted in all and for that client.
+   */
+  void tokenCall(String clientId, String grantType, int status, String error) {
     tokenCalls.computeIfAbsent(grantType + " " + status + " " + error, k -> new LongAdder()).increment();
+    tokenCallsByClient.computeIfAbsent(clientKey(clientId, grantType) + status, k -> new LongAdder()).increment();
   }
 
   /** An answer of the API, whatever its status. */
@@ -45,6 +56,25 @@ final class ServerLedger {
   /** Token endpoint calls with {@code grantType} answered with {@code status}. */
   long tokenCalls(String grantType, int status) {
     return sum(grantType + " " + status + " ");
+  }
+
+  /** Token endpoint calls by {@code clientId} with {@code grantType}, whatever their outcome. */
+  long tokenCalls(String clientId, String grantType) {
+    String prefix = clientKey(clientId, grantType);
+    return tokenCallsByClient.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .mapToLong(e -> e.getValue().sum())
+        .sum();
+  }
+
+  /** Token endpoint calls by {@code clientId} with {@code grantType} answered with {@code status}. */
+  long tokenCalls(String clientId, String grantType, int status) {
+    LongAdder n = tokenCallsByClient.get(clientKey(clientId, grantType) + status);
+    return n == null ? 0 : n.sum();
+  }
+
+  private static String clientKey(String clientId, String grantType) {
+    return clientId + "\0" + grantType + "\0";
   }
 
   /** Token endpoint calls, of any grant type, answered with the error code {@code error}. */
@@ -105,7 +135,8 @@ final class ServerLedger {
 
   @Override
   public String toString() {
-    return "ServerLedger[tokenCalls=" + tokenCalls + ", apiAnswers=" + apiAnswers
+    return "ServerLedger[tokenCalls=" + tokenCalls + ", tokenCallsByClient=" + tokenCallsByClient.size()
+        + " keys, apiAnswers=" + apiAnswers
         + ", acceptedTokens=" + acceptedTokens.size() + "]";
   }
 }
