@@ -82,13 +82,7 @@ class SendFromCallerTest {
     CountDownLatch release = new CountDownLatch(1);
     server.enqueue(Fault.hold(release));
     List<String> refreshedOn = new CopyOnWriteArrayList<>();
-    try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).name("sender")
-        .listener(new TokenListener() {
-          @Override
-          public void onRefreshed(Refreshed event) {
-            refreshedOn.add(Thread.currentThread().getName());
-          }
-        }).build()) {
+    try (TokenKeeper keeper = recordingWhereRefreshed("sender", refreshedOn)) {
       java.util.concurrent.CompletableFuture<AccessToken> token = keeper.tokenAsync(Duration.ofSeconds(10));
       assertThat(handedBy).first().isEqualTo(Thread.currentThread().getName());
       assertThat(server.awaitTokenRequests(1, Duration.ofSeconds(10))).isTrue();
@@ -114,13 +108,7 @@ class SendFromCallerTest {
     CountDownLatch release = new CountDownLatch(1);
     server.enqueue(Fault.hold(release));
     List<String> refreshedOn = new CopyOnWriteArrayList<>();
-    try (TokenKeeper keeper = TokenKeeper.newBuilder(endpoint.clientCredentials()).name("here")
-        .listener(new TokenListener() {
-          @Override
-          public void onRefreshed(Refreshed event) {
-            refreshedOn.add(Thread.currentThread().getName());
-          }
-        }).build()) {
+    try (TokenKeeper keeper = recordingWhereRefreshed("here", refreshedOn)) {
       watched = keeper;
       java.util.concurrent.CompletableFuture<String> callbackOn = keeper.tokenAsync(Duration.ofSeconds(10))
           .thenApply(token -> Thread.currentThread().getName());
@@ -160,6 +148,17 @@ class SendFromCallerTest {
       assertThat(savedOn).hasSize(1).first(org.assertj.core.api.InstanceOfAssertFactories.STRING)
           .startsWith("tokenkeeper-own");
     }
+  }
+
+  /** A keeper named {@code name} whose listener adds the name of the thread it hears each refresh on. */
+  private TokenKeeper recordingWhereRefreshed(String name, List<String> refreshedOn) {
+    return TokenKeeper.newBuilder(endpoint.clientCredentials()).name(name)
+        .listener(new TokenListener() {
+          @Override
+          public void onRefreshed(Refreshed event) {
+            refreshedOn.add(Thread.currentThread().getName());
+          }
+        }).build();
   }
 
   private static boolean usable(TokenKeeper keeper) {

@@ -593,12 +593,7 @@ public final class Engine {
         answeredHere(flight, base, response, sentAt, receivedAt);
         return;
       }
-      Runnable answered = () -> answered(flight, base, response, failure, sentAt, receivedAt);
-      try {
-        executor.execute(answered);
-      } catch (Throwable t) {
-        answered.run(); // closed meanwhile (or a broken executor): the answer may carry a rotation to save
-      }
+      onExecutor(() -> answered(flight, base, response, failure, sentAt, receivedAt));
     });
     return true;
   }
@@ -637,12 +632,15 @@ public final class Engine {
     }
   }
 
-  /** Runs {@code task} on the executor, or here when it refuses (the keeper closed meanwhile). */
+  /**
+   * Runs {@code task} on the executor, or here when it refuses (the keeper closed meanwhile, or a
+   * broken executor): an answer may carry a rotation to save, and its waiters must hear.
+   */
   private void onExecutor(Runnable task) {
     try {
       executor.execute(task);
     } catch (Throwable t) {
-      task.run(); // an answer may carry a rotation to save, and its waiters must hear
+      task.run();
     }
   }
 
